@@ -1,0 +1,14 @@
+// SHA-256, the one hash of Coco's formats (ledger digests, Merkle tree, ids).
+import { createHash } from 'node:crypto';
+
+export const SHA256_BYTES = 32;
+
+export function sha256(...parts: Uint8Array[]): Buffer {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest();
+}
+
+export function sha256Hex(...parts: Uint8Array[]): string {
+  return sha256(...parts).toString('hex');
+}
