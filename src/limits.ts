@@ -12,3 +12,11 @@ export const kvKeyBytesMax = 64 * 1024;
 export const kvValueBytesMax = 32 * 1024 * 1024;
 /** Re-executions of a transaction handler after commit conflicts before giving up. */
 export const transactionAttemptsMax = 10;
+/** Framed ledger bytes buffered in memory before ChunkedLedger writes them out in one append. */
+export const ledgerWriteBatchBytesMax = 1024 * 1024;
+/** Committed chunks whose per-entry offset tables ChunkedLedger keeps for random reads. */
+export const ledgerChunkOffsetCacheChunksMax = 8;
+/** Open file descriptors a directory of ledger files keeps cached. */
+export const ledgerFilesOpenMax = 16;
+/** Longest ledger file name, in bytes (a common file-system limit). */
+export const ledgerFileNameBytesMax = 255;

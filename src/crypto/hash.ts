@@ -1,5 +1,5 @@
 // SHA-256, the one hash of Coco's formats (ledger digests, Merkle tree, ids).
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 export const SHA256_BYTES = 32;
 
@@ -11,4 +11,10 @@ export function sha256(...parts: Uint8Array[]): Buffer {
 
 export function sha256Hex(...parts: Uint8Array[]): string {
   return sha256(...parts).toString('hex');
+}
+
+export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
+  const hmac = createHmac('sha256', key);
+  for (const part of parts) hmac.update(part);
+  return hmac.digest();
 }

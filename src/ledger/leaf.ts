@@ -1,0 +1,36 @@
+// The Merkle leaf of a transaction (docs/receipts.md §Leaf):
+// SHA-256(0x00 || write_set_digest || commit_evidence_digest || claims_digest),
+// where write_set_digest is the SHA-256 of the whole entry. The 0x00 prefix keeps
+// leaves apart from interior nodes, which are hashed with a 0x01 prefix.
+import assert from 'node:assert/strict';
+import { SHA256_BYTES, sha256 } from '../crypto/hash.js';
+import { decodeEntryHeader } from './entry.js';
+
+const LEAF_PREFIX = Buffer.from([0x00]);
+
+export interface LeafComponents {
+  readonly writeSetDigest: Uint8Array;
+  readonly commitEvidenceDigest: Uint8Array;
+  readonly claimsDigest: Uint8Array;
+}
+
+export function leafFromComponents(components: LeafComponents): Buffer {
+  assert.equal(components.writeSetDigest.length, SHA256_BYTES);
+  assert.equal(components.commitEvidenceDigest.length, SHA256_BYTES);
+  assert.equal(components.claimsDigest.length, SHA256_BYTES);
+  return sha256(LEAF_PREFIX, components.writeSetDigest, components.commitEvidenceDigest, components.claimsDigest);
+}
+
+/** Leaf components of an encoded entry, read from its header (no decryption needed). */
+export function entryLeafComponents(entry: Buffer): LeafComponents {
+  const header = decodeEntryHeader(entry);
+  return {
+    writeSetDigest: sha256(entry),
+    commitEvidenceDigest: header.commitEvidenceDigest,
+    claimsDigest: header.claimsDigest,
+  };
+}
+
+export function entryLeaf(entry: Buffer): Buffer {
+  return leafFromComponents(entryLeafComponents(entry));
+}
