@@ -8,7 +8,7 @@ const hostModules = ['fs', 'fs/promises', 'net', 'tls', 'http', 'http2', 'https'
 const hostImports = hostModules.flatMap((name) => [name, `node:${name}`]);
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'workspace/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'workspace/**', '.dependency-cruiser.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

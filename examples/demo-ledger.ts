@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { generateKeyPair, publicKeyFingerprint } from '../src/crypto/keys.js';
+import { generateKeyPair, publicKeyFingerprint, type Curve } from '../src/crypto/keys.js';
 import { createCertificateSigningRequest, createSelfSignedCertificate, issueCertificate, verifyCertificateSigningRequest } from '../src/crypto/x509.js';
 import { Store } from '../src/kv/store.js';
 import { ChunkedLedger } from '../src/ledger/chunked-ledger.js';
@@ -25,6 +25,8 @@ export interface DemoLedgerOptions {
   readonly valueBytes?: number;
   readonly signatureIntervalTx?: number;
   readonly chunkBytesTarget?: number;
+  /** Curve of the service and node keys (default P-384). */
+  readonly curve?: Curve;
   /** Leave this many transactions after the last signature. */
   readonly unsignedTail?: number;
 }
@@ -39,12 +41,12 @@ export interface DemoLedger {
   readonly lastSeqno: number;
 }
 
-export async function identities(): Promise<{ serviceCertificate: string; signer: NodeSigner }> {
+export async function identities(curve: Curve = 'p384'): Promise<{ serviceCertificate: string; signer: NodeSigner }> {
   const now = new Date();
   const validity = { notBefore: now, notAfter: new Date(now.getTime() + 365 * 24 * 3600 * 1000) };
-  const serviceKeys = generateKeyPair('p384');
+  const serviceKeys = generateKeyPair(curve);
   const serviceCertificate = await createSelfSignedCertificate({ subjectName: 'Coco demo service', keyPair: serviceKeys, validity });
-  const nodeKeys = generateKeyPair('p384');
+  const nodeKeys = generateKeyPair(curve);
   const csr = verifyCertificateSigningRequest(await createCertificateSigningRequest({ subjectName: 'node0', keyPair: nodeKeys }));
   const nodeCertificate = await issueCertificate({
     subjectName: csr.subjectName,
@@ -68,7 +70,7 @@ export async function writeDemoLedger(options: DemoLedgerOptions): Promise<DemoL
     throw new Error(`${ledgerDir} is not empty: the demo writes a new ledger`);
   }
   mkdirSync(ledgerDir, { recursive: true });
-  const { serviceCertificate, signer } = await identities();
+  const { serviceCertificate, signer } = await identities(options.curve);
   const secret = new LedgerSecret(randomBytes(32));
   const store = new Store();
   const history = new TxHistory(secret);

@@ -80,7 +80,10 @@ class Level {
   lo: number;
   end: number;
 
-  constructor(lo: number) {
+  constructor(
+    readonly height: number,
+    lo: number,
+  ) {
     this.base = lo - (lo % CHUNK_NODES);
     this.lo = lo;
     this.end = lo;
@@ -105,7 +108,7 @@ class Level {
   /** A view of node x: callers copy it before handing it out. */
   get(x: number): Buffer {
     assert(x < this.end, 'Merkle tree: asked for a node beyond the tree');
-    if (x < this.lo) throw new RangeError(`Merkle tree: node ${x} of its height was forgotten by retainFrom`);
+    if (x < this.lo) throw new RangeError(`Merkle tree: node ${x} at height ${this.height} was forgotten by retainFrom`);
     const position = x - this.base;
     const c = Math.floor(position / CHUNK_NODES);
     const offset = (position - c * CHUNK_NODES) * NODE_BYTES;
@@ -315,7 +318,7 @@ export class MerkleTree {
 
   private addLevel(h: number): Level {
     assert.equal(h, this.levels.length, 'Merkle tree: heights are added one at a time');
-    const level = new Level(retainedNodeFrom(this.retainedFrom, h));
+    const level = new Level(h, retainedNodeFrom(this.retainedFrom, h));
     this.levels.push(level);
     return level;
   }
@@ -327,7 +330,7 @@ export class MerkleTree {
   }
 
   private checkRetained(index: number): void {
-    if (index < this.retainedFrom) {
+    if (Number.isSafeInteger(index) && index >= 0 && index < this.retainedFrom) {
       throw new RangeError(`Merkle tree: leaf ${index} was forgotten by retainFrom(${this.retainedFrom})`);
     }
   }

@@ -33,7 +33,12 @@ export function encodeSnapshot(store: StoreState): Buffer {
     }
     if (flat.length > 0) maps.push([name, flat]);
   }
-  return encoder.encode([MAGIC, FORMAT_VERSION, store.version, maps]);
+  const encoded = encoder.encode([MAGIC, FORMAT_VERSION, store.version, maps]);
+  // cbor-x hands back a view into its shared scratch buffer (with an extra dataView
+  // property): copy small results out so a snapshot neither pins nor shares that buffer.
+  return encoded.byteLength === encoded.buffer.byteLength
+    ? Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength)
+    : Buffer.from(encoded);
 }
 
 function invalid(reason: string, cause?: unknown): KvError {
@@ -44,7 +49,9 @@ export function decodeSnapshot(bytes: Uint8Array): StoreState {
   if (!(bytes instanceof Uint8Array)) throw invalid('expected bytes');
   let decoded: unknown;
   try {
-    decoded = decoder.decode(bytes);
+    // cbor-x caches a `dataView` property on the buffer it reads: give it a view of our own
+    // (no copy) so the caller's object is left untouched.
+    decoded = decoder.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (error) {
     throw invalid(`malformed CBOR (${error instanceof Error ? error.message : String(error)})`, error);
   }

@@ -74,7 +74,8 @@ export class TxMap<K = unknown, V = unknown> {
   get size(): number {
     this.#owner.assertOpen();
     let count = 0;
-    for (const _entry of this.#state.entries()) count += 1;
+    const entries = this.#state.entries();
+    while (entries.next().done !== true) count += 1;
     return count;
   }
 

@@ -5,14 +5,14 @@
 // domain. Stops at the first bad place and names it: file, offset, seqno, why.
 import { sha256 } from '../crypto/hash.js';
 import { MerkleTree } from '../crypto/merkle-tree.js';
-import { verifyCertificateChain } from '../crypto/x509.js';
 import { jsonCodec } from '../kv/codec.js';
 import { parseChunkName, readChunkFile, type ChunkName } from './chunk-format.js';
+import { checkEndorsement } from './endorsement.js';
 import { decodeEntry, type DecodedEntry } from './entry.js';
 import type { LedgerFiles } from './ledger-files.js';
 import { leafFromComponents } from './leaf.js';
 import type { LedgerSecret } from './ledger-secret.js';
-import { checkSignatureRecord, findSignatureRecord } from './signature.js';
+import { checkSignatureRecord, signatureRecordOf } from './signature.js';
 
 /**
  * Where genesis records the service certificate: the `cert` field of the value in
@@ -63,7 +63,6 @@ class VerifyStop extends Error {
 export function verifyLedger(files: LedgerSource, options: VerifyOptions = {}): VerifyReport {
   const { secret } = options;
   const tree = new MerkleTree();
-  const endorsed = new Set<string>();
   let serviceCertificate = options.serviceCertificate;
   let certificateSource: VerifyReport['serviceCertificate'] = serviceCertificate === undefined ? 'none' : 'given';
   let bytesDone = 0;
@@ -138,21 +137,16 @@ export function verifyLedger(files: LedgerSource, options: VerifyOptions = {}): 
         if (header.kind === 'signature') {
           let record;
           try {
-            record = findSignatureRecord(decoded.publicMaps);
+            record = signatureRecordOf(decoded);
           } catch (error) {
             return fail((error as Error).message);
-          }
-          if (record === undefined) return fail('signature transaction without a signature record');
-          if (record.view !== header.view || record.seqno !== header.seqno) {
-            fail(`signature record names ${record.view}.${record.seqno}, stored at ${header.view}.${header.seqno}`);
           }
           if (record.root !== tree.root().toString('hex')) fail('signed root differs from the Merkle root of the entries before it');
           const check = checkSignatureRecord(record);
           if (!check.ok) fail(check.reason);
-          if (serviceCertificate !== undefined && !endorsed.has(record.cert)) {
-            const chain = verifyCertificateChain({ leaf: record.cert, trustedRoots: [serviceCertificate] });
+          if (serviceCertificate !== undefined) {
+            const chain = checkEndorsement(record.cert, serviceCertificate);
             if (!chain.ok) fail(`signing node is not endorsed by the service certificate: ${chain.reason}`);
-            endorsed.add(record.cert);
           }
           signatures += 1;
           lastSignedSeqno = header.seqno;

@@ -5,7 +5,7 @@
 // specifies the JSON and every verification step.
 import { sha256 } from '../crypto/hash.js';
 import { pathMatchesIndex, rootFromPath, type MerklePath } from '../crypto/merkle-tree.js';
-import { verifyCertificateChain } from '../crypto/x509.js';
+import { checkEndorsement } from './endorsement.js';
 import { leafFromComponents, type LeafComponents } from './leaf.js';
 import { checkSignatureRecord, parseSignatureRecord, type SignatureRecord } from './signature.js';
 
@@ -119,8 +119,7 @@ function checkReceipt(value: unknown, serviceCertificate: string): ReceiptCheck 
 
   const signed = checkSignatureRecord(signature);
   if (!signed.ok) return fail(signed.reason);
-  // Receipts are checked long after they were issued: the endorsement matters, not the clock.
-  const chain = verifyCertificateChain({ leaf: signature.cert, trustedRoots: [serviceCertificate] });
+  const chain = checkEndorsement(signature.cert, serviceCertificate);
   if (!chain.ok) return fail(`signing node is not endorsed by the service certificate: ${chain.reason}`);
   return { ok: true, txid: receipt.txid as string, signedBy: signature.node_id };
 }

@@ -7,11 +7,14 @@ import { u64be } from '../crypto/bytes.js';
 import { publicKeyFingerprint, signBytes, verifyBytes } from '../crypto/keys.js';
 import { certificatePublicKey } from '../crypto/x509.js';
 import { jsonCodec } from '../kv/codec.js';
-import type { WriteSetMap } from '../kv/write-set.js';
+import type { DecodedEntry } from './entry.js';
+import { EntryFormatError } from './entry-format-error.js';
 
 export const SIGNATURES_MAP = 'public:coco.internal.signatures';
 /** The signatures map holds one key: the latest signature. */
 export const SIGNATURE_KEY = 0;
+const SIGNATURE_KEY_BYTES = Buffer.from(jsonCodec.encode(SIGNATURE_KEY));
+const ZERO_DIGEST = Buffer.alloc(32);
 
 export interface SignatureRecord {
   /** Hex SHA-256 of the signing node's public key (SPKI DER). */
@@ -105,10 +108,29 @@ export function parseSignatureRecord(value: unknown): SignatureRecord {
   };
 }
 
-/** Finds and parses the signature record among an entry's public writes. */
-export function findSignatureRecord(publicMaps: readonly WriteSetMap[]): SignatureRecord | undefined {
-  const map = publicMaps.find((m) => m.name === SIGNATURES_MAP);
+/**
+ * The signature record of a signature transaction's entry. Such an entry holds exactly
+ * one write, key 0 of the signatures map, no private domain and no claims, so that no
+ * byte of it escapes checking. Throws EntryFormatError otherwise.
+ */
+export function signatureRecordOf(decoded: DecodedEntry): SignatureRecord {
+  const { header, publicMaps } = decoded;
+  const map = publicMaps[0];
   const write = map?.writes[0];
-  if (write?.value == null) return undefined;
-  return parseSignatureRecord(jsonCodec.decode(write.value));
+  if (publicMaps.length !== 1 || map?.name !== SIGNATURES_MAP || map.writes.length !== 1 || write?.value == null) {
+    throw new EntryFormatError(`signature transaction ${header.seqno} must write exactly one signature record`);
+  }
+  if (!write.key.equals(SIGNATURE_KEY_BYTES)) throw new EntryFormatError(`signature transaction ${header.seqno} writes key ${write.key.toString('hex')}, not 0`);
+  if (header.privateBytes !== 0) throw new EntryFormatError(`signature transaction ${header.seqno} has a private domain`);
+  if (!header.claimsDigest.equals(ZERO_DIGEST)) throw new EntryFormatError(`signature transaction ${header.seqno} has claims`);
+  let record: SignatureRecord;
+  try {
+    record = parseSignatureRecord(jsonCodec.decode(write.value));
+  } catch (error) {
+    throw new EntryFormatError(`signature transaction ${header.seqno}: ${(error as Error).message}`);
+  }
+  if (record.view !== header.view || record.seqno !== header.seqno) {
+    throw new EntryFormatError(`signature record names ${record.view}.${record.seqno} but is stored at ${header.view}.${header.seqno}`);
+  }
+  return record;
 }

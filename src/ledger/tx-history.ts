@@ -10,7 +10,7 @@ import { EntryFormatError } from './entry-format-error.js';
 import { entryLeaf, entryLeafComponents } from './leaf.js';
 import type { LedgerSecret } from './ledger-secret.js';
 import { buildReceipt, type Receipt } from './receipt.js';
-import { checkSignatureRecord, createSignatureRecord, findSignatureRecord, type NodeSigner, type SignatureRecord } from './signature.js';
+import { checkSignatureRecord, createSignatureRecord, signatureRecordOf, type NodeSigner, type SignatureRecord } from './signature.js';
 
 export class TxHistory {
   readonly tree: MerkleTree;
@@ -50,11 +50,7 @@ export class TxHistory {
     const { seqno, kind } = decoded.header;
     if (seqno !== this.lastSeqno + 1) throw new EntryFormatError(`entry seqno ${seqno} does not follow ${this.lastSeqno}`);
     if (kind === 'signature') {
-      const record = findSignatureRecord(decoded.publicMaps);
-      if (record === undefined) throw new EntryFormatError(`signature entry ${seqno} has no signature record`);
-      if (record.seqno !== seqno || record.view !== decoded.header.view) {
-        throw new EntryFormatError(`signature record for ${record.view}.${record.seqno} stored at ${decoded.header.view}.${seqno}`);
-      }
+      const record = signatureRecordOf(decoded);
       if (record.root !== this.tree.root().toString('hex')) {
         throw new EntryFormatError(`signature at seqno ${seqno} signs a root that differs from this history`);
       }

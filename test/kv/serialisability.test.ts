@@ -240,6 +240,6 @@ describe('serialisability', () => {
       { numRuns: 400 },
     );
     // The generator must exercise both outcomes (conflicts here count changed reads only).
-    console.log(committed, conflicts); assert(committed > 1000 && conflicts > 100, `committed ${committed}, conflicts ${conflicts}`);
+    assert(committed > 1000 && conflicts > 100, `committed ${committed}, conflicts ${conflicts}`);
   });
 });

@@ -61,7 +61,7 @@ describe('Transaction', () => {
     commitOne(store, 'public:a', 'k', 1);
     const tx = store.begin();
     tx.map('public:a').get('k');
-    [...tx.map('public:a').entries()];
+    Array.from(tx.map('public:a').entries());
     commitOne(store, 'public:a', 'k', 2);
     assert.deepEqual(tx.commit(), { status: 'read-only', version: 1 });
   });
@@ -109,7 +109,7 @@ describe('Transaction', () => {
       const map = tx.map('public:a');
       if (use === 'size') assert.equal(map.size, 1);
       else if (use === 'forEach') map.forEach(() => undefined);
-      else [...map[use]()];
+      else Array.from(map[use]());
       tx.map('public:b').set('count', 1);
       commitOne(store, 'public:a', 'new-key', 2);
       assert.equal(tx.commit().status, 'conflict', use);

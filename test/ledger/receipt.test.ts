@@ -48,7 +48,7 @@ describe('receipts', () => {
       ['commit evidence', (r) => { r.leaf_components.commit_evidence = r.leaf_components.commit_evidence.replace(/.$/, (c: string) => (c === '0' ? '1' : '0')); }],
       ['commit evidence of another tx', (r) => { r.leaf_components.commit_evidence = other.leaf_components.commit_evidence; }],
       ['txid', (r) => { r.txid = '1.4'; }],
-      ['proof step', (r) => { r.proof[0].left === undefined ? (r.proof[0].right = flipHex(r.proof[0].right)) : (r.proof[0].left = flipHex(r.proof[0].left)); }],
+      ['proof step', (r) => { const side = 'left' in r.proof[0] ? 'left' : 'right'; r.proof[0][side] = flipHex(r.proof[0][side]); }],
       ['proof side', (r) => { const [side, hash] = Object.entries(r.proof[0])[0] as [string, string]; r.proof[0] = { [side === 'left' ? 'right' : 'left']: hash }; }],
       ['proof shortened', (r) => { r.proof.pop(); }],
       ['proof of another tx', (r) => { r.proof = other.proof; }],
