@@ -28,14 +28,31 @@ export class AesGcmKey {
 
   /** Returns ciphertext || 16-byte tag. Each IV must exceed the previous one. */
   seal(iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
+    const out = Buffer.allocUnsafe(plaintext.length + GCM_TAG_BYTES);
+    this.sealInto(iv, plaintext, aad, out, 0);
+    return out;
+  }
+
+  /**
+   * Writes ciphertext || 16-byte tag into `out` at `offset` and returns the offset after
+   * it: the ledger seals straight into the entry it is building, without a copy.
+   */
+  sealInto(iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, out: Uint8Array, offset: number): number {
     assert.equal(iv.length, GCM_IV_BYTES, `a GCM IV is ${GCM_IV_BYTES} bytes, got ${iv.length}`);
+    assert(offset + plaintext.length + GCM_TAG_BYTES <= out.length, 'sealed output does not fit');
     assert(
       !this.#sealed || Buffer.compare(iv, this.#lastIv) > 0,
       `AES-GCM IV reuse: IV ${Buffer.from(iv).toString('hex')} is not greater than the previous ${this.#lastIv.toString('hex')}`,
     );
     this.#lastIv.set(iv);
     this.#sealed = true;
-    return gcmSeal(this.#key, iv, plaintext, aad);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv, { authTagLength: GCM_TAG_BYTES });
+    cipher.setAAD(aad);
+    const ciphertext = cipher.update(plaintext);
+    cipher.final(); // GCM is a stream mode: final() only computes the tag
+    out.set(ciphertext, offset);
+    out.set(cipher.getAuthTag(), offset + ciphertext.length);
+    return offset + ciphertext.length + GCM_TAG_BYTES;
   }
 
   /** Throws DecryptionError if the tag does not match (wrong key, IV, AAD or altered data). */

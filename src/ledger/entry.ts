@@ -15,6 +15,14 @@ export const ENTRY_HEADER_BYTES = 92;
 const GCM_TAG_BYTES = 16;
 const ZERO_DIGEST = Buffer.alloc(SHA256_BYTES);
 
+let scratchBuffer = Buffer.allocUnsafe(64 * 1024);
+
+/** A reused buffer for the private domain's plaintext: it never leaves encodeEntry. */
+function scratch(bytes: number): Buffer {
+  if (scratchBuffer.length < bytes) scratchBuffer = Buffer.allocUnsafe(Math.max(bytes, 2 * scratchBuffer.length));
+  return scratchBuffer.subarray(0, bytes);
+}
+
 export type EntryKind = 'transaction' | 'signature';
 const KIND_CODES: Record<EntryKind, number> = { transaction: 0, signature: 1 };
 
@@ -67,12 +75,10 @@ export function encodeEntry(input: EntryInput): Buffer {
   assert.equal(publicEnd, ENTRY_HEADER_BYTES + publicBytes);
 
   if (privateBytes > 0) {
-    const plain = Buffer.allocUnsafe(privatePlainBytes);
+    const plain = scratch(privatePlainBytes);
     writeDomain(privateMaps, plain, 0);
-    const aad = entry.subarray(0, publicEnd);
-    const sealed = secret.encryptionKey.seal(privateDomainIv(view, seqno), plain, aad);
-    assert.equal(sealed.length, privateBytes, 'GCM output is plaintext plus tag');
-    sealed.copy(entry, publicEnd);
+    const end = secret.encryptionKey.sealInto(privateDomainIv(view, seqno), plain, entry.subarray(0, publicEnd), entry, publicEnd);
+    assert.equal(end, entry.length, 'GCM output is plaintext plus tag');
   }
   return entry;
 }

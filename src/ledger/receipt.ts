@@ -3,7 +3,7 @@
 // Merkle path from its leaf to a signed root, and the signature transaction that
 // signed that root with a node certificate endorsed by the service. docs/receipts.md
 // specifies the JSON and every verification step.
-import { sha256 } from '../crypto/hash.js';
+import { sha256Utf8 } from '../crypto/hash.js';
 import { pathMatchesIndex, rootFromPath, type MerklePath } from '../crypto/merkle-tree.js';
 import { checkEndorsement } from './endorsement.js';
 import { leafFromComponents, type LeafComponents } from './leaf.js';
@@ -111,7 +111,7 @@ function checkReceipt(value: unknown, serviceCertificate: string): ReceiptCheck 
 
   const leafHash = leafFromComponents({
     writeSetDigest: Buffer.from(writeSetDigest, 'hex'),
-    commitEvidenceDigest: sha256(Buffer.from(commitEvidence as string)),
+    commitEvidenceDigest: sha256Utf8(commitEvidence as string),
     claimsDigest: Buffer.from(claimsDigest, 'hex'),
   });
   const root = rootFromPath(leafHash, path);
