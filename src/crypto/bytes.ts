@@ -27,9 +27,21 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Big-endian unsigned 64-bit encoding of a safe integer. */
 export function u64be(value: number): Buffer {
-  assert(Number.isSafeInteger(value) && value >= 0, `u64 out of range: ${value}`);
   const out = Buffer.allocUnsafe(8);
-  out.writeUInt32BE(Math.floor(value / 0x1_0000_0000), 0);
-  out.writeUInt32BE(value >>> 0, 4);
+  writeU64(out, value, 0);
   return out;
+}
+
+/** Writes a safe integer as a big-endian u64 at `offset` (no BigInt: this is on hot paths). */
+export function writeU64(out: Buffer, value: number, offset: number): void {
+  assert(Number.isSafeInteger(value) && value >= 0, `u64 out of range: ${value}`);
+  out.writeUInt32BE(Math.floor(value / 0x1_0000_0000), offset);
+  out.writeUInt32BE(value >>> 0, offset + 4);
+}
+
+/** Reads a big-endian u64 at `offset`; -1 if it is beyond 2^53 - 1. */
+export function readU64(bytes: Buffer, offset: number): number {
+  const high = bytes.readUInt32BE(offset);
+  if (high > 0x1f_ffff) return -1;
+  return high * 0x1_0000_0000 + bytes.readUInt32BE(offset + 4);
 }

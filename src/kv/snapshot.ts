@@ -6,8 +6,7 @@
 // Maps sorted by name, keys by bytes, deleted keys and empty maps left out, so equal states
 // give identical bytes. Per-key versions are not kept: a store made from a snapshot is
 // compacted at its version, so no transaction can read below it.
-import { strict as assert } from 'node:assert';
-import { Decoder } from 'cbor-x';
+import { Decoder, Encoder } from 'cbor-x';
 import { toBuffer } from '../crypto/bytes.js';
 import { kvKeyBytesMax, kvValueBytesMax } from '../limits.js';
 import { KvError } from './kv-error.js';
@@ -18,88 +17,32 @@ import { StoreState } from './store-state.js';
 const MAGIC = 'coco.kv.snapshot';
 const FORMAT_VERSION = 1;
 
-// Decoding uses cbor-x, a tested, strict CBOR parser; the structure is checked after it.
-const decoder = new Decoder({ useRecords: false, structuredClone: false, mapsAsObjects: false });
-
-// CBOR major types (RFC 8949 §3.1) used by the format.
-const UNSIGNED = 0;
-const BYTES = 2;
-const TEXT = 3;
-const ARRAY = 4;
-
-/** Size of a CBOR head for `count`, in its shortest form (RFC 8949 §4.2.1, deterministic encoding). */
-function headBytes(count: number): number {
-  return count < 24 ? 1 : count < 0x100 ? 2 : count < 0x1_0000 ? 3 : count < 0x1_0000_0000 ? 5 : 9;
-}
-
-function writeHead(out: Buffer, at: number, major: number, count: number): number {
-  const type = major << 5;
-  if (count < 24) return out.writeUInt8(type | count, at);
-  if (count < 0x100) return out.writeUInt8(count, out.writeUInt8(type | 24, at));
-  if (count < 0x1_0000) return out.writeUInt16BE(count, out.writeUInt8(type | 25, at));
-  if (count < 0x1_0000_0000) return out.writeUInt32BE(count, out.writeUInt8(type | 26, at));
-  at = out.writeUInt8(type | 27, at);
-  at = out.writeUInt32BE(Math.floor(count / 0x1_0000_0000), at);
-  return out.writeUInt32BE(count >>> 0, at);
-}
+// cbor-x both ways; the structure is checked after decoding.
+const options = { useRecords: false, structuredClone: false, mapsAsObjects: false, tagUint8Array: false } as const;
+const encoder = new Encoder(options);
+const decoder = new Decoder(options);
 
 /**
- * Deterministic CBOR, written by hand into one buffer sized up front: a store may hold
- * millions of keys, and a general encoder (growing its buffer, one Buffer object per key)
- * is several times slower. The bytes are exactly what cbor-x encodes for the same
- * structure; a test checks that.
+ * The snapshot as deterministic CBOR (cbor-x: shortest heads, definite lengths), built
+ * from the latest values. Versions of 2^32 or more are passed as bigints: cbor-x would
+ * otherwise write them as floats.
  */
 export function encodeSnapshot(store: StoreState): Buffer {
-  const names: string[] = [];
-  const keys: string[][] = [];
-  const values: Buffer[][] = [];
-  let size = headBytes(4) + headBytes(MAGIC.length) + MAGIC.length + headBytes(FORMAT_VERSION) + headBytes(store.version);
+  const maps: Array<[string, Buffer[]]> = [];
   for (const name of [...store.maps.keys()].sort()) {
     const map = store.maps.get(name);
     if (map === undefined) continue;
-    const mapKeys: string[] = [];
-    const mapValues: Buffer[] = [];
+    const flat: Buffer[] = [];
     for (const key of map.sortedKeys()) {
       const value = map.entries.get(key)?.value;
       if (value === null || value === undefined) continue;
-      mapKeys.push(key);
-      mapValues.push(value);
-      size += headBytes(key.length) + key.length + headBytes(value.length) + value.length;
+      flat.push(Buffer.from(key, 'latin1'), value);
     }
-    if (mapKeys.length === 0) continue;
-    names.push(name);
-    keys.push(mapKeys);
-    values.push(mapValues);
-    size += headBytes(2) + headBytes(name.length) + name.length + headBytes(2 * mapKeys.length);
+    if (flat.length > 0) maps.push([name, flat]);
   }
-  size += headBytes(names.length);
-
-  const out = Buffer.allocUnsafe(size);
-  let at = writeHead(out, 0, ARRAY, 4);
-  at = writeHead(out, at, TEXT, MAGIC.length);
-  at += out.write(MAGIC, at, 'latin1');
-  at = writeHead(out, at, UNSIGNED, FORMAT_VERSION);
-  at = writeHead(out, at, UNSIGNED, store.version);
-  at = writeHead(out, at, ARRAY, names.length);
-  names.forEach((name, index) => {
-    const mapKeys = keys[index] as string[];
-    const mapValues = values[index] as Buffer[];
-    at = writeHead(out, at, ARRAY, 2);
-    // Map names are printable ASCII (map-name.ts): latin1 and UTF-8 agree.
-    at = writeHead(out, at, TEXT, name.length);
-    at += out.write(name, at, 'latin1');
-    at = writeHead(out, at, ARRAY, 2 * mapKeys.length);
-    for (let entry = 0; entry < mapKeys.length; entry += 1) {
-      const key = mapKeys[entry] as string;
-      const value = mapValues[entry] as Buffer;
-      at = writeHead(out, at, BYTES, key.length);
-      at += out.write(key, at, 'latin1');
-      at = writeHead(out, at, BYTES, value.length);
-      at += value.copy(out, at);
-    }
-  });
-  assert.equal(at, size, 'snapshot size computed up front');
-  return out;
+  const version = store.version > 0xffff_ffff ? BigInt(store.version) : store.version;
+  // The encoder returns a view of its reused scratch space: copy it out.
+  return Buffer.from(encoder.encode([MAGIC, FORMAT_VERSION, version, maps]));
 }
 
 function invalid(reason: string, cause?: unknown): KvError {

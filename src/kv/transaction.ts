@@ -19,7 +19,8 @@ export interface TransactionOptions {
   readonly privileged?: boolean;
 }
 
-export type TransactionStatus = 'open' | 'committed' | 'aborted';
+/** 'committed' includes read-only commits; 'conflicted' wrote nothing. All but 'open' are final. */
+export type TransactionStatus = 'open' | 'committed' | 'conflicted' | 'aborted';
 
 const CONFLICT: CommitResult = Object.freeze({ status: 'conflict' });
 
@@ -47,7 +48,7 @@ export class Transaction {
   }
 
   assertOpen(): void {
-    if (this.#status !== 'open') throw new KvError('TransactionClosed', `the transaction is ${this.#status}; begin a new one`);
+    if (this.#status !== 'open') throw new KvError('TransactionClosed', `the transaction has ended (${this.#status}); begin a new one`);
   }
 
   /**
@@ -64,13 +65,14 @@ export class Transaction {
 
   commit(): CommitResult {
     this.assertOpen();
-    this.#status = 'committed';
     const store = this.#store;
+    this.#status = 'conflicted';
     if (this.#snapshotLost()) return CONFLICT;
     const written = this.#writtenMaps();
-    if (written.length === 0) return { status: 'read-only', version: this.readVersion };
     // Nothing can conflict when no version was committed since this one began.
-    if (store.version !== this.readVersion && this.#readsChanged()) return CONFLICT;
+    if (written.length > 0 && store.version !== this.readVersion && this.#readsChanged()) return CONFLICT;
+    this.#status = 'committed';
+    if (written.length === 0) return { status: 'read-only', version: this.readVersion };
 
     const version = store.version + 1;
     const maps: WriteSetMap[] = [];

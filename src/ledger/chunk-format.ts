@@ -13,7 +13,7 @@
 // Everything here is pure: bytes in, bytes or findings out.
 import { strict as assert } from 'node:assert';
 import { crc32 } from 'node:zlib';
-import { toBuffer } from '../crypto/bytes.js';
+import { readU64, toBuffer, writeU64 } from '../crypto/bytes.js';
 import { ledgerEntryBytesMax } from '../limits.js';
 
 export const chunkMagic = Buffer.from('COCOLDG1', 'ascii');
@@ -68,18 +68,6 @@ export function chunkFileName(chunk: ChunkName): string {
   if (chunk.state === 'open') return `ledger_${chunk.startSeqno}`;
   assert(chunk.endSeqno !== undefined && chunk.endSeqno >= chunk.startSeqno, `bad chunk end ${chunk.endSeqno}`);
   return `ledger_${chunk.startSeqno}-${chunk.endSeqno}${chunk.state === 'committed' ? '.committed' : ''}`;
-}
-
-function writeU64(out: Buffer, value: number, offset: number): void {
-  out.writeUInt32BE(Math.floor(value / 0x1_0000_0000), offset);
-  out.writeUInt32BE(value >>> 0, offset + 4);
-}
-
-/** A u64 as a number, or -1 past 2^53 - 1. */
-function readU64(bytes: Buffer, offset: number): number {
-  const high = bytes.readUInt32BE(offset);
-  if (high > 0x1f_ffff) return -1;
-  return high * 0x1_0000_0000 + bytes.readUInt32BE(offset + 4);
 }
 
 /** Writes a chunk header at `offset`; returns the offset after it. */

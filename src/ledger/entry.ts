@@ -3,6 +3,7 @@
 // under the ledger secret, the header and public domain as its authenticated data.
 // docs/ledger-format.md §Entry gives the exact layout.
 import assert from 'node:assert/strict';
+import { readU64, writeU64 } from '../crypto/bytes.js';
 import { SHA256_BYTES } from '../crypto/hash.js';
 import { isPrivateMap } from '../kv/map-name.js';
 import type { WriteSet, WriteSetMap } from '../kv/write-set.js';
@@ -12,6 +13,9 @@ import { privateDomainIv, type LedgerSecret } from './ledger-secret.js';
 
 export const ENTRY_FORMAT_VERSION = 1;
 export const ENTRY_HEADER_BYTES = 92;
+/** Where the header's two digests sit, for reading the Merkle leaf components. */
+export const COMMIT_EVIDENCE_DIGEST_AT = 28;
+export const CLAIMS_DIGEST_AT = 60;
 const GCM_TAG_BYTES = 16;
 const ZERO_DIGEST = Buffer.alloc(SHA256_BYTES);
 
@@ -65,12 +69,12 @@ export function encodeEntry(input: EntryInput): Buffer {
   entry.writeUInt8(ENTRY_FORMAT_VERSION, 0);
   entry.writeUInt8(KIND_CODES[input.kind], 1);
   entry.writeUInt16BE(0, 2);
-  entry.writeBigUInt64BE(BigInt(view), 4);
-  entry.writeBigUInt64BE(BigInt(seqno), 12);
+  writeU64(entry, view, 4);
+  writeU64(entry, seqno, 12);
   entry.writeUInt32BE(publicBytes, 20);
   entry.writeUInt32BE(privateBytes, 24);
-  secret.commitEvidenceDigest(view, seqno).copy(entry, 28);
-  Buffer.from(claimsDigest).copy(entry, 60);
+  secret.commitEvidenceDigest(view, seqno).copy(entry, COMMIT_EVIDENCE_DIGEST_AT);
+  entry.set(claimsDigest, CLAIMS_DIGEST_AT);
   const publicEnd = writeDomain(publicMaps, entry, ENTRY_HEADER_BYTES);
   assert.equal(publicEnd, ENTRY_HEADER_BYTES + publicBytes);
 
@@ -93,10 +97,10 @@ export function decodeEntryHeader(entry: Buffer): EntryHeader {
   const kind = kindCode === 0 ? 'transaction' : kindCode === 1 ? 'signature' : undefined;
   if (kind === undefined) throw new EntryFormatError(`unknown entry kind ${kindCode}`);
   if (entry.readUInt16BE(2) !== 0) throw new EntryFormatError('reserved header bytes are not zero');
-  const view = entry.readBigUInt64BE(4);
-  const seqno = entry.readBigUInt64BE(12);
-  if (view > 0xffff_ffffn) throw new EntryFormatError(`view ${view} out of range`);
-  if (seqno < 1n || seqno > BigInt(Number.MAX_SAFE_INTEGER)) throw new EntryFormatError(`seqno ${seqno} out of range`);
+  const view = readU64(entry, 4);
+  const seqno = readU64(entry, 12);
+  if (view < 0 || view > 0xffff_ffff) throw new EntryFormatError(`view ${entry.subarray(4, 12).toString('hex')} out of range`);
+  if (seqno < 1) throw new EntryFormatError(`seqno ${entry.subarray(12, 20).toString('hex')} out of range`);
   const publicBytes = entry.readUInt32BE(20);
   const privateBytes = entry.readUInt32BE(24);
   if (ENTRY_HEADER_BYTES + publicBytes + privateBytes !== entry.length) {
@@ -109,12 +113,12 @@ export function decodeEntryHeader(entry: Buffer): EntryHeader {
   }
   return {
     kind,
-    view: Number(view),
-    seqno: Number(seqno),
+    view,
+    seqno,
     publicBytes,
     privateBytes,
-    commitEvidenceDigest: entry.subarray(28, 60),
-    claimsDigest: entry.subarray(60, 92),
+    commitEvidenceDigest: entry.subarray(COMMIT_EVIDENCE_DIGEST_AT, CLAIMS_DIGEST_AT),
+    claimsDigest: entry.subarray(CLAIMS_DIGEST_AT, ENTRY_HEADER_BYTES),
   };
 }
 

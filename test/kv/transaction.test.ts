@@ -87,6 +87,8 @@ describe('Transaction', () => {
       tx.map('public:a').set('k2', 'derived');
       commitOne(store, 'public:a', 'k', 1);
       assert.deepEqual(tx.commit(), { status: 'conflict' });
+      assert.equal(tx.status, 'conflicted');
+      assert.throws(() => tx.map('public:a'), kvCode('TransactionClosed'));
       assert.equal(store.begin().map('public:a').get('k2'), undefined, 'a conflicting transaction writes nothing');
     }
   });
