@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { AesGcmKey, ivFromCounters } from '../crypto/aes-gcm.js';
 import { hkdfSha256 } from '../crypto/hkdf.js';
-import { hmacSha256, sha256Utf8 } from '../crypto/hash.js';
+import { hmacSha256Hex, sha256Utf8 } from '../crypto/hash.js';
 import { fromHex } from '../crypto/bytes.js';
 
 export const LEDGER_SECRET_BYTES = 32;
@@ -34,7 +34,7 @@ export class LedgerSecret {
    */
   commitEvidence(view: number, seqno: number): string {
     const txId = `${view}.${seqno}`;
-    return `ce:${txId}:${hmacSha256(this.#commitEvidenceKey, txId).toString('hex')}`;
+    return `ce:${txId}:${hmacSha256Hex(this.#commitEvidenceKey, txId)}`;
   }
 
   commitEvidenceDigest(view: number, seqno: number): Buffer {

@@ -5,7 +5,7 @@
 // specifies the JSON and every verification step.
 import { sha256Utf8 } from '../crypto/hash.js';
 import { pathMatchesIndex, rootFromPath, type MerklePath } from '../crypto/merkle-tree.js';
-import { checkEndorsement } from './endorsement.js';
+import { checkEndorsement } from './node-certificates.js';
 import { leafFromComponents, type LeafComponents } from './leaf.js';
 import { checkSignatureRecord, parseSignatureRecord, type SignatureRecord } from './signature.js';
 

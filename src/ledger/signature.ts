@@ -4,11 +4,11 @@
 // the signing node's id, its service-endorsed certificate, the root and the signature.
 import type { KeyObject } from 'node:crypto';
 import { u64be } from '../crypto/bytes.js';
-import { publicKeyFingerprint, signBytes, verifyBytes } from '../crypto/keys.js';
-import { certificatePublicKey } from '../crypto/x509.js';
+import { signBytes, verifyBytes } from '../crypto/keys.js';
 import { jsonCodec } from '../kv/codec.js';
 import type { DecodedEntry } from './entry.js';
 import { EntryFormatError } from './entry-format-error.js';
+import { nodeCertificateKey } from './node-certificates.js';
 
 export const SIGNATURES_MAP = 'public:coco.internal.signatures';
 /** The signatures map holds one key: the latest signature. */
@@ -62,17 +62,13 @@ export function checkSignatureRecord(record: SignatureRecord): { ok: true } | { 
   if (record.tree_size !== record.seqno - 1) {
     return { ok: false, reason: `signature at seqno ${record.seqno} covers ${record.tree_size} transactions, not ${record.seqno - 1}` };
   }
-  let publicKey: KeyObject;
-  try {
-    publicKey = certificatePublicKey(record.cert);
-  } catch (error) {
-    return { ok: false, reason: `signing node certificate unreadable: ${(error as Error).message}` };
-  }
-  if (publicKeyFingerprint(publicKey) !== record.node_id) {
+  const key = nodeCertificateKey(record.cert);
+  if (!key.ok) return key;
+  if (key.nodeId !== record.node_id) {
     return { ok: false, reason: `node id ${record.node_id} is not the certificate's key fingerprint` };
   }
   const message = signedRootMessage(Buffer.from(record.root, 'hex'), record.view, record.seqno);
-  if (!verifyBytes(publicKey, message, Buffer.from(record.signature, 'base64'))) {
+  if (!verifyBytes(key.publicKey, message, Buffer.from(record.signature, 'base64'))) {
     return { ok: false, reason: `signature by node ${record.node_id.slice(0, 16)}… does not verify` };
   }
   return { ok: true };
