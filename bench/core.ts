@@ -89,7 +89,7 @@ function kvCommits(): number {
     const tx = store.begin();
     tx.map('public:bench').set(i % 10_000, VALUE_100_BYTES);
     if (tx.commit().status !== 'committed') throw new Error('commit failed');
-    if (i % 10_000 === 9_999) store.compact(store.version);
+    if (i % SIGNATURE_INTERVAL_TX === SIGNATURE_INTERVAL_TX - 1) store.compact(store.version); // as a node does when a signature commits
   }
   return commits;
 }
