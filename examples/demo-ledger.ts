@@ -131,11 +131,17 @@ if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
     console.error('usage: npm run demo-ledger -- DIR [--transactions N] [--value-bytes B]');
     process.exit(2);
   }
-  const demo = await writeDemoLedger({
-    dir,
-    transactions: flag(args, '--transactions', 1000),
-    valueBytes: flag(args, '--value-bytes', 100),
-  });
-  console.log(`wrote ${demo.lastSeqno} transactions to ${demo.ledgerDir}`);
+  let demo: DemoLedger;
+  try {
+    demo = await writeDemoLedger({
+      dir,
+      transactions: flag(args, '--transactions', 1000),
+      valueBytes: flag(args, '--value-bytes', 100),
+    });
+  } catch (error) {
+    console.error(`demo-ledger: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  console.log(`wrote ${demo.lastSeqno} transactions, signature transactions included, to ${demo.ledgerDir}`);
   console.log(`ledger secret: ${join(dir, 'ledger_secret')}, service certificate: ${join(dir, 'service_cert.pem')}, receipt of 2: ${join(dir, 'receipt.json')}`);
 }

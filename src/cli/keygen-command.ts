@@ -14,7 +14,6 @@ import {
   publicKeyToPem,
   type Curve,
 } from '../crypto/keys.js';
-import { createSelfSignedCertificate } from '../crypto/x509.js';
 import { CliError } from './cli-error.js';
 
 const CERTIFICATE_VALIDITY_DAYS = 365;
@@ -59,6 +58,8 @@ export async function keygen(options: KeygenOptions): Promise<KeygenFiles> {
   if (!existsSync(options.dir)) throw new CliError(`directory ${options.dir} does not exist`);
 
   const keyPair = generateKeyPair(options.curve);
+  // Loaded here, not at start-up: the other commands never issue certificates.
+  const { createSelfSignedCertificate } = await import('../crypto/x509.js');
   const certificate = await createSelfSignedCertificate({
     subjectName: options.name,
     keyPair,

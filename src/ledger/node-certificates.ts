@@ -4,7 +4,7 @@
 // thousands of times, so each certificate is parsed and each chain checked once.
 import type { KeyObject } from 'node:crypto';
 import { publicKeyFingerprint } from '../crypto/keys.js';
-import { certificatePublicKey, verifyCertificateChain, type ChainResult } from '../crypto/x509.js';
+import { certificatePublicKey, verifyCertificateChain, type ChainResult } from '../crypto/certificate.js';
 
 /** Distinct certificates (and certificate pairs) remembered; the oldest is forgotten first. */
 const certificateCacheEntriesMax = 1024;

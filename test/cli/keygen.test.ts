@@ -9,7 +9,8 @@ import { after, describe, test } from 'node:test';
 import { CliError } from '../../src/cli/cli-error.js';
 import { keygen } from '../../src/cli/keygen-command.js';
 import { keyCurve, privateKeyFromPem, publicKeyFromPem, rsaOaepDecrypt, rsaOaepEncrypt, type Curve } from '../../src/crypto/keys.js';
-import { certificatePublicKey, certificateSubjectName, parseCertificate, verifyCertificateChain } from '../../src/crypto/x509.js';
+import { certificatePublicKey, parseCertificate, verifyCertificateChain } from '../../src/crypto/certificate.js';
+import { certificateSubjectName } from '../../src/crypto/x509.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coco-keygen-'));
 after(() => rmSync(root, { recursive: true, force: true }));

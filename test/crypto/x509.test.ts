@@ -6,15 +6,12 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { describe, test } from 'node:test';
 import * as x509 from '@peculiar/x509';
 import { generateKeyPair, type Curve, type KeyPair } from '../../src/crypto/keys.js';
+import { certificateFingerprint, certificatePublicKey, parseCertificate, verifyCertificateChain } from '../../src/crypto/certificate.js';
 import {
-  certificateFingerprint,
-  certificatePublicKey,
   certificateSubjectName,
   createCertificateSigningRequest,
   createSelfSignedCertificate,
   issueCertificate,
-  parseCertificate,
-  verifyCertificateChain,
   verifyCertificateSigningRequest,
   type Validity,
 } from '../../src/crypto/x509.js';
