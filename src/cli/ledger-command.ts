@@ -7,7 +7,7 @@ import { SingleBar } from 'cli-progress';
 import { decodeEntry } from '../ledger/entry.js';
 import { readChunkFile, parseChunkName } from '../ledger/chunk-format.js';
 import { parseLedgerSecret, type LedgerSecret } from '../ledger/ledger-secret.js';
-import { verifyLedger, type VerifyReport } from '../ledger/ledger-verifier.js';
+import { orderedChunks, verifyLedger, type VerifyReport } from '../ledger/ledger-verifier.js';
 import { DirectoryLedgerFiles } from '../node/directory-ledger-files.js';
 import { CliError } from './cli-error.js';
 import { describeBytes } from './describe-bytes.js';
@@ -112,10 +112,7 @@ function describeReport(report: VerifyReport): string {
 }
 
 function readTransactions(files: DirectoryLedgerFiles, from: number, to: number, secret: LedgerSecret | undefined, json: boolean): void {
-  const chunks = files.list()
-    .map((name) => ({ name, chunk: parseChunkName(name) }))
-    .filter((c): c is { name: string; chunk: NonNullable<typeof c.chunk> } => c.chunk !== undefined)
-    .sort((a, b) => a.chunk.startSeqno - b.chunk.startSeqno);
+  const { chunks } = orderedChunks(files.list());
   for (const [index, { name, chunk }] of chunks.entries()) {
     const next = chunks[index + 1];
     if (chunk.startSeqno > to || (next !== undefined && next.chunk.startSeqno <= from)) continue;

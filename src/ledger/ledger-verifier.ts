@@ -85,14 +85,19 @@ export interface ChunkCheck {
 
 type LedgerSource = Pick<LedgerFiles, 'list' | 'read' | 'size'>;
 
-/** The chunk files of a directory listing, in seqno order; other files are ignored. */
-export function orderedChunks(names: readonly string[]): Array<{ name: string; chunk: ChunkName }> {
+/**
+ * The chunk files of a directory listing, in seqno order. Files not named `ledger_*`
+ * are ignored; a `ledger_*` name that is not a chunk name is returned as malformed.
+ */
+export function orderedChunks(names: readonly string[]): { chunks: Array<{ name: string; chunk: ChunkName }>; malformed: string[] } {
   const chunks: Array<{ name: string; chunk: ChunkName }> = [];
+  const malformed: string[] = [];
   for (const name of names) {
     const chunk = parseChunkName(name);
     if (chunk !== undefined) chunks.push({ name, chunk });
+    else if (name.startsWith('ledger_')) malformed.push(name);
   }
-  return chunks.sort((a, b) => a.chunk.startSeqno - b.chunk.startSeqno);
+  return { chunks: chunks.sort((a, b) => a.chunk.startSeqno - b.chunk.startSeqno), malformed };
 }
 
 /** Checks one chunk file on its own. Never throws on bad bytes. */
@@ -167,12 +172,17 @@ export class LedgerFold {
   #uncommittedSeen = false;
   #failure: VerifyFailure | undefined;
 
-  constructor(options: { chunkCount: number; serviceCertificate?: string; privateDomainsDecrypted: boolean }) {
+  constructor(options: { chunkCount: number; malformedNames?: readonly string[]; serviceCertificate?: string; privateDomainsDecrypted: boolean }) {
     this.#chunkCount = options.chunkCount;
     this.#serviceCertificate = options.serviceCertificate;
     this.#certificateSource = options.serviceCertificate === undefined ? 'none' : 'given';
     this.#privateDomainsDecrypted = options.privateDomainsDecrypted;
-    if (options.chunkCount === 0) this.#failure = { file: '', offset: 0, reason: 'no ledger chunk files (ledger_*) found' };
+    const malformed = options.malformedNames?.[0];
+    if (malformed !== undefined) {
+      this.#failure = { file: malformed, offset: 0, reason: 'not a chunk file name (ledger_<start>, ledger_<start>-<end> or ledger_<start>-<end>.committed)' };
+    } else if (options.chunkCount === 0) {
+      this.#failure = { file: '', offset: 0, reason: 'no ledger chunk files (ledger_*) found' };
+    }
   }
 
   /** Adds the next chunk; returns false once the ledger has failed (later chunks are moot). */
@@ -253,10 +263,11 @@ export class LedgerFold {
 
 /** Verifies a ledger, chunk by chunk, holding one chunk file in memory at a time. */
 export function verifyLedger(files: LedgerSource, options: VerifyOptions = {}): VerifyReport {
-  const chunks = orderedChunks(files.list());
+  const { chunks, malformed } = orderedChunks(files.list());
   const bytesTotal = chunks.reduce((sum, { name }) => sum + files.size(name), 0);
   const fold = new LedgerFold({
     chunkCount: chunks.length,
+    malformedNames: malformed,
     ...(options.serviceCertificate === undefined ? {} : { serviceCertificate: options.serviceCertificate }),
     privateDomainsDecrypted: options.secret !== undefined,
   });

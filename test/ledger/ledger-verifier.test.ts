@@ -123,6 +123,15 @@ describe('ledger verify', () => {
     assertCaught(report, 'missing chunk');
     assert.match(report.failure!.reason, /missing/);
 
+    const misnamed = copy(files);
+    misnamed.set('ledger_backup', files.get(second)!);
+    const misnamedReport = verify(misnamed);
+    assertCaught(misnamedReport, 'a ledger_ file that is not a chunk name');
+    assert.equal(misnamedReport.failure!.file, 'ledger_backup');
+    const unrelated = copy(files);
+    unrelated.set('notes.txt', Buffer.from('operator notes'));
+    assert.equal(verify(unrelated).ok, true, 'files not named ledger_* are ignored');
+
     const duplicated = copy(files);
     duplicated.set(second.replace(/^ledger_(\d+)/, (_, start: string) => `ledger_${Number(start) + 1}`), files.get(second)!);
     assertCaught(verify(duplicated), 'duplicated chunk under another name');
