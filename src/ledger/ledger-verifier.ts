@@ -23,7 +23,8 @@ import { checkSignatureRecord, signatureRecordOf, type SignatureRecord } from '.
 
 /**
  * Where genesis records the service certificate: the `cert` field of the value in
- * this map. A verifier given no certificate adopts the first one it finds there.
+ * this map (src/gov/service-maps.ts re-exports the name). A verifier
+ * given no certificate adopts the first one it finds there.
  */
 export const SERVICE_INFO_MAP = 'public:coco.gov.service.info';
 

@@ -1,0 +1,46 @@
+// The governance maps of the store: who the members and users are, which nodes are in
+// the service, and the service's own record. Reserved (public:coco.gov.*): only the
+// framework and, later, accepted proposals write them. Keys are ids: the hex SHA-256
+// of a member's or user's certificate (DER), or a node's id (hex SHA-256 of its key).
+// The ledger verifier reads the service certificate from this map, so the name lives there.
+export { SERVICE_INFO_MAP } from '../ledger/ledger-verifier.js';
+/** The service record sits under this one key. */
+export const SERVICE_INFO_KEY = 0;
+
+export const MEMBER_CERTS_MAP = 'public:coco.gov.members.certs';
+export const MEMBER_ENCRYPTION_KEYS_MAP = 'public:coco.gov.members.encryption_public_keys';
+export const MEMBER_INFO_MAP = 'public:coco.gov.members.info';
+export const USER_CERTS_MAP = 'public:coco.gov.users.certs';
+export const USER_INFO_MAP = 'public:coco.gov.users.info';
+export const NODES_MAP = 'public:coco.gov.nodes.info';
+export const CODE_IDS_MAP = 'public:coco.gov.nodes.code_ids';
+export const CONSTITUTION_MAP = 'public:coco.gov.constitution';
+
+export type ServiceStatus = 'Opening' | 'Open';
+
+export interface ServiceInfo {
+  /** PEM of the service certificate: what clients trust and receipts are checked with. */
+  readonly cert: string;
+  readonly status: ServiceStatus;
+}
+
+export type MemberStatus = 'Accepted' | 'Active';
+
+export interface MemberInfo {
+  readonly status: MemberStatus;
+  readonly member_data?: unknown;
+}
+
+export interface UserInfo {
+  readonly user_data?: unknown;
+}
+
+export type NodeStatus = 'Pending' | 'Trusted' | 'Retired';
+
+export interface NodeInfo {
+  readonly status: NodeStatus;
+  /** PEM of the node certificate, endorsed by the service key. */
+  readonly cert: string;
+  readonly rpc_address: string;
+  readonly node_to_node_address: string;
+}
