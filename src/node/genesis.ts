@@ -1,0 +1,64 @@
+// The genesis transaction: the first entry of a new service's ledger. It records the
+// service certificate and status, the initial members (certificates, encryption keys,
+// data; Accepted until they acknowledge), the initial users, the first node (trusted),
+// and a placeholder constitution, all in the governance maps of src/gov.
+import { certificateFingerprint } from '../crypto/certificate.js';
+import type { Transaction } from '../kv/transaction.js';
+import {
+  CONSTITUTION_MAP,
+  MEMBER_CERTS_MAP,
+  MEMBER_ENCRYPTION_KEYS_MAP,
+  MEMBER_INFO_MAP,
+  NODES_MAP,
+  SERVICE_INFO_KEY,
+  SERVICE_INFO_MAP,
+  USER_CERTS_MAP,
+  USER_INFO_MAP,
+  type MemberInfo,
+  type NodeInfo,
+  type ServiceInfo,
+  type UserInfo,
+} from '../gov/service-maps.js';
+
+export interface GenesisMember {
+  readonly certificate: string;
+  readonly encryptionPublicKey: string;
+  readonly data?: unknown;
+}
+
+export interface GenesisUser {
+  readonly certificate: string;
+  readonly data?: unknown;
+}
+
+export interface Genesis {
+  readonly serviceCertificate: string;
+  readonly members: readonly GenesisMember[];
+  readonly users: readonly GenesisUser[];
+  readonly nodeId: string;
+  readonly node: NodeInfo;
+}
+
+/** Until the governance issue ships the constitution runtime, genesis records this. */
+export const PLACEHOLDER_CONSTITUTION = '// The constitution arrives with governance: proposals cannot be made yet.\n';
+
+/** Writes genesis into `tx`, which must be privileged. Returns the member and user ids. */
+export function writeGenesis(tx: Transaction, genesis: Genesis): { memberIds: string[]; userIds: string[] } {
+  tx.map<number, ServiceInfo>(SERVICE_INFO_MAP).set(SERVICE_INFO_KEY, { cert: genesis.serviceCertificate, status: 'Opening' });
+  const memberIds = genesis.members.map((member) => {
+    const id = certificateFingerprint(member.certificate);
+    tx.map<string, string>(MEMBER_CERTS_MAP).set(id, member.certificate);
+    tx.map<string, string>(MEMBER_ENCRYPTION_KEYS_MAP).set(id, member.encryptionPublicKey);
+    tx.map<string, MemberInfo>(MEMBER_INFO_MAP).set(id, { status: 'Accepted', ...(member.data === undefined ? {} : { member_data: member.data }) });
+    return id;
+  });
+  const userIds = genesis.users.map((user) => {
+    const id = certificateFingerprint(user.certificate);
+    tx.map<string, string>(USER_CERTS_MAP).set(id, user.certificate);
+    tx.map<string, UserInfo>(USER_INFO_MAP).set(id, user.data === undefined ? {} : { user_data: user.data });
+    return id;
+  });
+  tx.map<string, NodeInfo>(NODES_MAP).set(genesis.nodeId, genesis.node);
+  tx.map<number, string>(CONSTITUTION_MAP).set(0, PLACEHOLDER_CONSTITUTION);
+  return { memberIds, userIds };
+}
