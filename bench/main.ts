@@ -1,21 +1,43 @@
-// `npm run bench -- SCENARIO [--json] [--runs N]`: runs one benchmark scenario and
-// prints its figures, as a table or one JSON object per figure.
-import { printFigures } from './measure.js';
+// `npm run bench -- SCENARIO [options] [--json]`: runs one benchmark scenario and prints
+// its figures, as a table or one JSON object per figure.
+//   core     [--runs N]
+//   logging  [--nodes N] [--duration S] [--concurrency C] [--connections K]
 import { coreBenchmark } from './core.js';
-
-const scenarios: Record<string, (options: { runs?: number; log: (line: string) => void }) => Promise<import('./measure.js').Figure[]>> = {
-  core: coreBenchmark,
-};
+import { loggingBenchmark } from './logging.js';
+import { printFigures, type Figure } from './measure.js';
 
 const args = process.argv.slice(2);
-const name = args.find((arg) => !arg.startsWith('--'));
+const name = args.find((arg) => !arg.startsWith('--') && !/^\d+$/.test(arg));
 const json = args.includes('--json');
-const runsIndex = args.indexOf('--runs');
-const runs = runsIndex === -1 ? undefined : Number(args[runsIndex + 1]);
-const scenario = name === undefined ? undefined : scenarios[name];
-if (scenario === undefined || (runs !== undefined && (!Number.isSafeInteger(runs) || runs < 1))) {
-  console.error(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}> [--json] [--runs N]`);
+const log = (line: string): void => console.error(line);
+
+function numberFlag(flag: string, fallback: number): number {
+  const index = args.indexOf(flag);
+  if (index === -1) return fallback;
+  const value = Number(args[index + 1]);
+  if (!Number.isSafeInteger(value) || value < 1) usage(`${flag} takes a positive whole number`);
+  return value;
+}
+
+function usage(problem?: string): never {
+  if (problem !== undefined) console.error(problem);
+  console.error('usage: npm run bench -- core [--runs N] [--json]');
+  console.error('       npm run bench -- logging [--nodes N] [--duration S] [--concurrency C] [--connections K] [--json]');
   process.exit(2);
 }
-const figures = await scenario({ ...(runs === undefined ? {} : { runs }), log: (line) => console.error(line) });
+
+let figures: Figure[];
+if (name === 'core') {
+  figures = await coreBenchmark({ runs: numberFlag('--runs', 5), log });
+} else if (name === 'logging') {
+  figures = await loggingBenchmark({
+    nodes: numberFlag('--nodes', 1),
+    durationS: numberFlag('--duration', 10),
+    concurrency: numberFlag('--concurrency', 64),
+    connections: numberFlag('--connections', 4),
+    log,
+  });
+} else {
+  usage(name === undefined ? undefined : `unknown scenario "${name}"`);
+}
 printFigures(figures, json);

@@ -20,3 +20,13 @@ export const ledgerChunkOffsetCacheChunksMax = 8;
 export const ledgerFilesOpenMax = 16;
 /** Longest ledger file name, in bytes (a common file-system limit). */
 export const ledgerFileNameBytesMax = 255;
+/** Largest HTTP request body the RPC server reads; larger ones get 413. */
+export const requestBodyBytesMax = 1024 * 1024;
+/** Largest set of request headers (HTTP/2 header list; HTTP/1.1 uses node's own 16 KiB). */
+export const requestHeaderBytesMax = 16 * 1024;
+/** Concurrent requests (streams) one HTTP/2 client connection may have open. */
+export const sessionConcurrentStreamsMax = 100;
+/** A client connection with no traffic for this long is closed. */
+export const connectionIdleTimeoutMs = 120_000;
+/** On close, connections still open this long after the last response are destroyed. */
+export const closeGraceMs = 1_000;

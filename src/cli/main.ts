@@ -4,7 +4,9 @@ import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
 import { registerKeygenCommand } from './keygen-command.js';
 import { registerLedgerCommands } from './ledger-command.js';
+import { registerNodeCommands } from './node-command.js';
 import { registerReceiptCommands } from './receipt-command.js';
+import { registerSandboxCommand } from './sandbox-command.js';
 
 const program = new Command('coco')
   .description('Coco: confidential consortium networks')
@@ -13,7 +15,9 @@ const program = new Command('coco')
   .exitOverride();
 registerKeygenCommand(program);
 registerLedgerCommands(program);
+registerNodeCommands(program);
 registerReceiptCommands(program);
+registerSandboxCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -43,6 +43,11 @@ export type AuthResult = { readonly ok: true; readonly caller: Caller } | { read
  */
 export interface AuthPolicy {
   readonly name: string;
+  /**
+   * The OpenAPI 3.1 security scheme object this policy stands for (e.g.
+   * `{ type: 'mutualTLS' }`); absent for a policy that asks nothing of the caller.
+   */
+  readonly securityScheme?: Readonly<Record<string, unknown>>;
   authenticate(request: RpcRequest, tx: Transaction): AuthResult;
 }
 

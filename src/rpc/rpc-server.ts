@@ -1,0 +1,217 @@
+// The node's HTTP front door: HTTP/2 and HTTP/1.1 over TLS 1.3, where clients may (and
+// most endpoints require them to) present a certificate. This file is the thin shell
+// around Dispatcher (STYLE.md §1): it reads bodies within the limit, hands requests over,
+// writes replies, counts them, and closes gracefully. Nothing a client sends may crash the
+// process: every connection, stream and request has its errors caught here.
+import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session, type SecureServerOptions } from 'node:http2';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { TLSSocket } from 'node:tls';
+import { pino, type Logger } from 'pino';
+import { closeGraceMs, connectionIdleTimeoutMs, requestBodyBytesMax, requestHeaderBytesMax, sessionConcurrentStreamsMax } from '../limits.js';
+import { ApiError } from './api-error.js';
+import { Dispatcher, UNMATCHED_ROUTE, type Dispatched } from './dispatcher.js';
+import type { Endpoint, TransactionHost } from './endpoint.js';
+import type { RequestDone } from './metrics.js';
+import { readBody } from './read-body.js';
+import { errorReply, type Reply } from './reply.js';
+
+export type { RequestDone } from './metrics.js';
+
+export interface RpcServerOptions {
+  readonly host: TransactionHost;
+  readonly tls: {
+    /** PEM private key of the node. */
+    readonly key: string;
+    /** PEM: the node certificate, followed by the service certificate that endorses it. */
+    readonly cert: string;
+  };
+  readonly endpoints: readonly Endpoint[];
+  readonly limits?: { readonly requestBodyBytesMax?: number };
+  /** Where handler failures are logged; default: nowhere. */
+  readonly logger?: Logger;
+  /** Called once per answered request, after the reply was handed to the connection (e.g. RpcMetrics.onRequestDone). */
+  readonly onRequestDone?: (done: RequestDone) => void;
+}
+
+type Request = Http2ServerRequest | IncomingMessage;
+type Response = Http2ServerResponse | ServerResponse;
+
+const SHUTTING_DOWN = new ApiError('ServiceUnavailable', 'the node is shutting down; send the request to another node');
+
+function ignore(): void {}
+
+export class RpcServer {
+  readonly #dispatcher: Dispatcher;
+  readonly #server: http2.Http2SecureServer;
+  readonly #logger: Logger;
+  readonly #bodyBytesMax: number;
+  readonly #onRequestDone: ((done: RequestDone) => void) | undefined;
+  /** Raw connections, TLS connections and HTTP/2 sessions, so close() can end them. */
+  readonly #connections = new Set<Socket>();
+  readonly #tlsConnections = new Set<TLSSocket>();
+  readonly #sessions = new Set<Http2Session>();
+  /** The client certificate of each connection: asked of TLS once, not per request. */
+  readonly #peerCertificates = new WeakMap<object, Buffer | null>();
+  #inFlight = 0;
+  #onDrained: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: RpcServerOptions) {
+    this.#logger = options.logger ?? pino({ level: 'silent' });
+    this.#dispatcher = new Dispatcher({ host: options.host, endpoints: options.endpoints, logger: this.#logger });
+    this.#bodyBytesMax = options.limits?.requestBodyBytesMax ?? requestBodyBytesMax;
+    this.#onRequestDone = options.onRequestDone;
+    const serverOptions: SecureServerOptions = {
+      allowHTTP1: true,
+      minVersion: 'TLSv1.3',
+      // Ask every client for a certificate but let each endpoint's auth policy decide:
+      // callers are known by certificate fingerprint, not by who issued the certificate.
+      requestCert: true,
+      rejectUnauthorized: false,
+      key: options.tls.key,
+      cert: options.tls.cert,
+      settings: { maxConcurrentStreams: sessionConcurrentStreamsMax, maxHeaderListSize: requestHeaderBytesMax },
+    };
+    this.#server = http2.createSecureServer(serverOptions);
+    this.#server.on('request', (request: Request, response: Response) => this.#onRequest(request, response));
+    this.#server.on('connection', (socket: Socket) => this.#track(socket));
+    this.#server.on('secureConnection', (socket: TLSSocket) => this.#trackTls(socket));
+    this.#server.on('session', (session: Http2Session) => this.#trackSession(session));
+    // Bad clients are routine: note them quietly; node has already closed what failed.
+    this.#server.on('tlsClientError', (error: Error) => this.#logger.debug({ err: error }, 'TLS handshake failed'));
+    this.#server.on('sessionError', (error: Error) => this.#logger.debug({ err: error }, 'HTTP/2 session failed'));
+    this.#server.on('error', (error: Error) => this.#logger.error({ err: error }, 'RPC server error'));
+  }
+
+  /** Starts listening; port 0 takes a free port. Returns the address actually bound. */
+  listen(host: string, port: number): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        const address = this.#server.address() as AddressInfo;
+        resolve({ host: address.address, port: address.port });
+      });
+    });
+  }
+
+  /**
+   * Stops accepting connections, lets requests already received finish (HTTP/2 clients
+   * get GOAWAY; HTTP/1.1 ones a `connection: close`), then closes every connection.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const session of this.#sessions) session.close();
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#onDrained = resolve));
+    // HTTP/2 sessions close themselves once their streams end; HTTP/1.1 ones are told to.
+    for (const socket of this.#tlsConnections) if (socket.alpnProtocol !== 'h2') socket.end();
+    const stragglers = setTimeout(() => {
+      for (const socket of this.#connections) socket.destroy();
+    }, closeGraceMs);
+    await closed;
+    clearTimeout(stragglers);
+  }
+
+  #track(socket: Socket): void {
+    this.#connections.add(socket);
+    socket.once('close', () => this.#connections.delete(socket));
+    // Counts raw bytes either way, so it also ends stalled TLS handshakes.
+    socket.setTimeout(connectionIdleTimeoutMs, () => socket.destroy());
+  }
+
+  #trackTls(socket: TLSSocket): void {
+    this.#tlsConnections.add(socket);
+    socket.once('close', () => this.#tlsConnections.delete(socket));
+  }
+
+  #trackSession(session: Http2Session): void {
+    this.#sessions.add(session);
+    session.once('close', () => this.#sessions.delete(session));
+    if (this.#closing !== undefined) session.close();
+  }
+
+  #onRequest(request: Request, response: Response): void {
+    const started = performance.now();
+    this.#inFlight += 1;
+    response.once('close', () => {
+      this.#inFlight -= 1;
+      if (this.#inFlight === 0) this.#onDrained?.();
+    });
+    // Errors of a request or its response concern that request alone (a reset, a
+    // vanished client); without these listeners node would throw them at the process.
+    request.on('error', ignore);
+    response.on('error', ignore);
+    const closing = this.#closing !== undefined;
+    this.#serve(request, response, started, closing).catch((error: unknown) => {
+      this.#logger.error({ err: error }, 'answering a request failed');
+      if (!response.writableEnded) response.destroy();
+    });
+  }
+
+  async #serve(request: Request, response: Response, started: number, closing: boolean): Promise<void> {
+    let dispatched: Dispatched;
+    let stopReading = false;
+    if (closing) {
+      dispatched = { reply: errorReply(SHUTTING_DOWN), route: UNMATCHED_ROUTE };
+      stopReading = true;
+    } else {
+      const read = await readBody(request, request.headers['content-length'], this.#bodyBytesMax);
+      if (read.kind === 'aborted') return;
+      if (read.kind === 'too-large') {
+        dispatched = { reply: errorReply(new ApiError('RequestTooLarge', `the body is over the ${this.#bodyBytesMax}-byte limit`)), route: UNMATCHED_ROUTE };
+        stopReading = true;
+      } else {
+        dispatched = await this.#dispatcher.dispatch({
+          method: request.method ?? '',
+          target: request.url ?? '',
+          headers: request.headers,
+          body: read.body,
+          ...this.#peerCertificate(request),
+        });
+      }
+    }
+    this.#send(request, response, dispatched.reply, stopReading);
+    if (this.#onRequestDone === undefined) return;
+    const done: RequestDone = { method: request.method ?? '', route: dispatched.route, status: dispatched.reply.status, durationMs: performance.now() - started };
+    this.#onRequestDone(done);
+  }
+
+  #peerCertificate(request: Request): { peerCertificate?: Buffer } {
+    const socket = ('stream' in request ? request.stream.session?.socket : request.socket) as TLSSocket | undefined;
+    if (socket === undefined) return {};
+    let der = this.#peerCertificates.get(socket);
+    if (der === undefined) {
+      // An empty object, without `raw`, when the client presented no certificate.
+      der = (socket.getPeerCertificate(false) as { raw?: Buffer }).raw ?? null;
+      this.#peerCertificates.set(socket, der);
+    }
+    return der === null ? {} : { peerCertificate: der };
+  }
+
+  /**
+   * Writes the reply. `stopReading`: the request body was not read to its end, so stop
+   * the client sending it, by closing an HTTP/1.1 connection after the reply or by
+   * resetting an HTTP/2 stream (NO_ERROR, RFC 9113 §8.1) once the reply is out.
+   */
+  #send(request: Request, response: Response, reply: Reply, stopReading: boolean): void {
+    if (response.headersSent || response.destroyed) return;
+    const headers: Record<string, string> = { ...reply.headers, 'content-length': String(reply.body.length) };
+    const http1 = request.httpVersionMajor === 1;
+    if (http1 && (stopReading || this.#closing !== undefined)) headers.connection = 'close';
+    response.writeHead(reply.status, headers);
+    response.end(reply.body);
+    if (!http1 && stopReading && 'stream' in request) {
+      const stream = request.stream;
+      response.once('finish', () => {
+        if (!stream.closed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+      });
+    }
+  }
+}
