@@ -1,6 +1,6 @@
 // Reads a request body off the wire, never holding more than the limit: a declared
 // Content-Length over it is refused before reading a byte, and a body that grows past it
-// is refused the moment it does (the server then answers 413 and stops reading).
+// is refused the moment it does (the server then answers 413 and stops the sender).
 import type { Readable } from 'node:stream';
 
 export type BodyRead =
@@ -21,8 +21,10 @@ export function readBody(request: Readable, contentLength: string | undefined, b
     const onData = (chunk: Buffer): void => {
       bytes += chunk.length;
       if (bytes > bytesMax) {
-        request.pause();
         finish({ kind: 'too-large' });
+        // Drop whatever still arrives until the server stops the sender: a paused
+        // request would never end, and its connection or stream would never close.
+        request.resume();
       } else {
         chunks.push(chunk);
       }

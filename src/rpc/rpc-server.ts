@@ -198,7 +198,7 @@ export class RpcServer {
   /**
    * Writes the reply. `stopReading`: the request body was not read to its end, so stop
    * the client sending it, by closing an HTTP/1.1 connection after the reply or by
-   * resetting an HTTP/2 stream (NO_ERROR, RFC 9113 §8.1) once the reply is out.
+   * resetting an HTTP/2 stream (NO_ERROR, RFC 9113 §8.1) after it.
    */
   #send(request: Request, response: Response, reply: Reply, stopReading: boolean): void {
     if (response.headersSent || response.destroyed) return;
@@ -207,11 +207,7 @@ export class RpcServer {
     if (http1 && (stopReading || this.#closing !== undefined)) headers.connection = 'close';
     response.writeHead(reply.status, headers);
     response.end(reply.body);
-    if (!http1 && stopReading && 'stream' in request) {
-      const stream = request.stream;
-      response.once('finish', () => {
-        if (!stream.closed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
-      });
-    }
+    // With NO_ERROR, node sends the RST_STREAM only once the reply has been written.
+    if (!http1 && stopReading && 'stream' in request) request.stream.close(http2.constants.NGHTTP2_NO_ERROR);
   }
 }

@@ -137,6 +137,9 @@ export function ask(port: number, identities: Identities, request: Ask): Promise
     stream.on('response', (received) => (responseHeaders = received));
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', () => {
+      // A stream the server reset while its body was still going out (413) never
+      // finishes writing: let it go, or the session would wait on it forever.
+      stream.destroy();
       session.close();
       resolve({ status: Number(responseHeaders[':status']), headers: responseHeaders, body: Buffer.concat(chunks) });
     });
