@@ -49,6 +49,9 @@ export class ReconnectingSession {
     if (current === undefined || current.session.destroyed) return;
     await new Promise<void>((resolve) => {
       current.session.once('close', resolve);
+      // The session is unref'd so an idle client never keeps a process alive; while the
+      // caller awaits its close it must, or node may exit with this promise unsettled.
+      current.session.ref();
       current.session.close();
     });
   }
