@@ -25,6 +25,8 @@ export const API_ERROR_STATUS = {
   MethodNotAllowed: 405,
   /** The body is over `requestBodyBytesMax`. */
   RequestTooLarge: 413,
+  /** The request headers are over `requestHeaderBytesMax`. */
+  RequestHeadersTooLarge: 431,
   /** The endpoint takes JSON and the request says its body is something else. */
   UnsupportedMediaType: 415,
   /** The handler failed: nothing was written. Details are in the node's log, not here. */

@@ -1,7 +1,7 @@
 // The node's HTTP front door: HTTP/2 and HTTP/1.1 over TLS 1.3, where clients may (and
 // most endpoints require them to) present a certificate. This file is the thin shell
 // around Dispatcher (STYLE.md §1): it reads bodies within the limit, hands requests over,
-// writes replies, counts them, and closes gracefully. Nothing a client sends may crash the
+// writes replies, reports each to `onRequestDone`, and closes gracefully. Nothing a client sends may crash the
 // process: every connection, stream and request has its errors caught here.
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session, type SecureServerOptions } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -38,9 +38,14 @@ export interface RpcServerOptions {
 type Request = Http2ServerRequest | IncomingMessage;
 type Response = Http2ServerResponse | ServerResponse;
 
-const SHUTTING_DOWN = new ApiError('ServiceUnavailable', 'the node is shutting down; send the request to another node');
-
 function ignore(): void {}
+
+/** Header list size as HTTP/2 counts it (RFC 9113 §6.5.2): name and value octets, plus 32 per field. */
+function headerListBytes(rawHeaders: readonly string[]): number {
+  let bytes = 0;
+  for (const nameOrValue of rawHeaders) bytes += Buffer.byteLength(nameOrValue) + 16;
+  return bytes;
+}
 
 export class RpcServer {
   readonly #dispatcher: Dispatcher;
@@ -98,8 +103,9 @@ export class RpcServer {
   }
 
   /**
-   * Stops accepting connections, lets requests already received finish (HTTP/2 clients
-   * get GOAWAY; HTTP/1.1 ones a `connection: close`), then closes every connection.
+   * Stops accepting connections and requests, lets requests already received finish
+   * (HTTP/2 clients get GOAWAY; HTTP/1.1 replies say `connection: close`), then closes
+   * every connection.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -107,14 +113,18 @@ export class RpcServer {
   }
 
   async #close(): Promise<void> {
+    // Node also closes idle HTTP/1.1 connections here.
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const session of this.#sessions) session.close();
-    if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#onDrained = resolve));
-    // HTTP/2 sessions close themselves once their streams end; HTTP/1.1 ones are told to.
-    for (const socket of this.#tlsConnections) if (socket.alpnProtocol !== 'h2') socket.end();
+    // The grace period also bounds the wait for requests in flight: a client that stalls
+    // mid-body would otherwise hold shutdown forever (and with no timer left, node would
+    // exit with close() unsettled). Cutting its connection ends its request.
     const stragglers = setTimeout(() => {
       for (const socket of this.#connections) socket.destroy();
     }, closeGraceMs);
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#onDrained = resolve));
+    // HTTP/2 sessions close themselves once their streams end; HTTP/1.1 ones are told to.
+    for (const socket of this.#tlsConnections) if (socket.alpnProtocol !== 'h2') socket.end();
     await closed;
     clearTimeout(stragglers);
   }
@@ -139,43 +149,43 @@ export class RpcServer {
 
   #onRequest(request: Request, response: Response): void {
     const started = performance.now();
-    this.#inFlight += 1;
-    response.once('close', () => {
-      this.#inFlight -= 1;
-      if (this.#inFlight === 0) this.#onDrained?.();
-    });
     // Errors of a request or its response concern that request alone (a reset, a
     // vanished client); without these listeners node would throw them at the process.
     request.on('error', ignore);
     response.on('error', ignore);
-    const closing = this.#closing !== undefined;
-    this.#serve(request, response, started, closing).catch((error: unknown) => {
-      this.#logger.error({ err: error }, 'answering a request failed');
-      if (!response.writableEnded) response.destroy();
-    });
+    // In flight until the handler is done, even if the client left: close() must not
+    // return while a handler may still commit.
+    this.#inFlight += 1;
+    this.#serve(request, response, started)
+      .catch((error: unknown) => {
+        this.#logger.error({ err: error }, 'answering a request failed');
+        if (!response.writableEnded) response.destroy();
+      })
+      .finally(() => {
+        this.#inFlight -= 1;
+        if (this.#inFlight === 0) this.#onDrained?.();
+      });
   }
 
-  async #serve(request: Request, response: Response, started: number, closing: boolean): Promise<void> {
+  async #serve(request: Request, response: Response, started: number): Promise<void> {
     let dispatched: Dispatched;
-    let stopReading = false;
-    if (closing) {
-      dispatched = { reply: errorReply(SHUTTING_DOWN), route: UNMATCHED_ROUTE };
-      stopReading = true;
+    // HTTP/1.1's parser enforces its own 16 KiB; node's HTTP/2 only advertises the limit.
+    const headersTooLarge = headerListBytes(request.rawHeaders) > requestHeaderBytesMax;
+    const read = headersTooLarge ? undefined : await readBody(request, request.headers['content-length'], this.#bodyBytesMax);
+    if (read?.kind === 'aborted') return;
+    const stopReading = read === undefined || read.kind === 'too-large';
+    if (read === undefined) {
+      dispatched = { reply: errorReply(new ApiError('RequestHeadersTooLarge', `the request headers are over the ${requestHeaderBytesMax}-byte limit`)), route: UNMATCHED_ROUTE };
+    } else if (read.kind === 'too-large') {
+      dispatched = { reply: errorReply(new ApiError('RequestTooLarge', `the body is over the ${this.#bodyBytesMax}-byte limit`)), route: UNMATCHED_ROUTE };
     } else {
-      const read = await readBody(request, request.headers['content-length'], this.#bodyBytesMax);
-      if (read.kind === 'aborted') return;
-      if (read.kind === 'too-large') {
-        dispatched = { reply: errorReply(new ApiError('RequestTooLarge', `the body is over the ${this.#bodyBytesMax}-byte limit`)), route: UNMATCHED_ROUTE };
-        stopReading = true;
-      } else {
-        dispatched = await this.#dispatcher.dispatch({
-          method: request.method ?? '',
-          target: request.url ?? '',
-          headers: request.headers,
-          body: read.body,
-          ...this.#peerCertificate(request),
-        });
-      }
+      dispatched = await this.#dispatcher.dispatch({
+        method: request.method ?? '',
+        target: request.url ?? '',
+        headers: request.headers,
+        body: read.body,
+        ...this.#peerCertificate(request),
+      });
     }
     this.#send(request, response, dispatched.reply, stopReading);
     if (this.#onRequestDone === undefined) return;
