@@ -5,6 +5,8 @@
 
 /** The closed list of error codes and their HTTP status. Add a code here, never ad hoc. */
 export const API_ERROR_STATUS = {
+  /** The transaction is known but not committed yet: ask again (202, so clients poll, as with CCF's receipts). */
+  TransactionPending: 202,
   /** The body or query does not match the endpoint's schema, or a handler refused a value. */
   InvalidInput: 400,
   /** The request cannot be read: body not JSON or not UTF-8, bad percent-encoding in the path. */

@@ -120,7 +120,7 @@ export function nodeEndpoints(options: NodeEndpointsOptions): Endpoint[] {
           case 'ready':
             return { body: lookup.receipt };
           case 'pending':
-            return { status: 202, body: { error: { code: 'TransactionPending', message: `transaction ${formatTxId(txId)} is not committed yet` } } };
+            throw new ApiError('TransactionPending', `transaction ${formatTxId(txId)} is not committed yet`);
           case 'invalid':
             throw new ApiError('TransactionInvalid', `transaction ${formatTxId(txId)} was rolled back or never existed in that view`);
           case 'unknown':

@@ -88,7 +88,7 @@ describe('client commit and receipts', () => {
     await assert.rejects(client.getReceipt(txId, { timeoutMs: 300, pollMs: 5 }), (error: unknown) => {
       assert.ok(error instanceof CocoHttpError);
       assert.equal(error.status, 202);
-      assert.equal(error.code, 'TransactionPendingOrUnknown');
+      assert.equal(error.code, 'TransactionPending');
       return true;
     });
   });

@@ -179,11 +179,11 @@ export class TestNode {
     const txId = parseTxId(text);
     const signature = this.primary.writer.lastSignature;
     if (txId === undefined || signature === undefined || signature.tree_size < txId.seqno) {
-      return error(404, 'TransactionPendingOrUnknown', `transaction ${text} is not committed`);
+      return error(404, 'TransactionNotFound', `transaction ${text} is not committed`);
     }
     const polls = (this.receiptPolls.get(text) ?? 0) + 1;
     this.receiptPolls.set(text, polls);
-    if (polls <= this.receiptPendingPolls) return error(202, 'TransactionPendingOrUnknown', `the receipt for ${text} is being prepared`);
+    if (polls <= this.receiptPendingPolls) return error(202, 'TransactionPending', `the receipt for ${text} is being prepared`);
     const receipt = this.primary.history.receipt(this.primary.entry(txId.seqno), signature);
     if (!this.tamperReceipts) return { status: 200, body: receipt };
     const digest = receipt.leaf_components.write_set_digest;
