@@ -12,3 +12,5 @@ export const commitTimeoutMsDefault = 10_000;
 export const commitPollMsDefault = 20;
 /** Characters of a non-JSON error body kept in a CocoHttpError's message. */
 export const errorBodyCharsMax = 500;
+/** How long close() lets requests in flight finish before it cuts the connection. */
+export const closeGraceMs = 5_000;

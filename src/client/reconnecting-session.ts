@@ -4,6 +4,7 @@
 // than an error.
 import { connect, type ClientHttp2Session } from 'node:http2';
 import type { SecureContext } from 'node:tls';
+import { closeGraceMs } from './client-limits.js';
 
 export class Connection {
   /** Set once TLS and HTTP/2 set-up complete: a session lost after that may have run requests sent on it. */
@@ -42,17 +43,23 @@ export class ReconnectingSession {
     return this.current;
   }
 
-  /** Lets requests in flight finish, then closes. */
+  /** Lets requests in flight finish (for at most closeGraceMs), then closes. */
   async close(): Promise<void> {
     const current = this.current;
     this.current = undefined;
     if (current === undefined || current.session.destroyed) return;
+    const { session } = current;
     await new Promise<void>((resolve) => {
-      current.session.once('close', resolve);
-      // The session is unref'd so an idle client never keeps a process alive; while the
-      // caller awaits its close it must, or node may exit with this promise unsettled.
-      current.session.ref();
-      current.session.close();
+      // Bounded, and a ref'd timer: the session is unref'd (an idle client must not keep
+      // a process alive), so without it node could exit with this promise unsettled.
+      const cut = setTimeout(() => session.destroy(), closeGraceMs);
+      session.once('close', () => {
+        clearTimeout(cut);
+        resolve();
+      });
+      // Already closing (the node said GOAWAY): nothing is left to finish gracefully.
+      if (session.closed) session.destroy();
+      else session.close();
     });
   }
 }

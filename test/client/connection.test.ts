@@ -67,6 +67,17 @@ describe('client connection', () => {
     });
   });
 
+  it('close() settles when the node has already gone away', async () => {
+    const node = await TestNode.start({ identity: ids.node, usersCa: ids.usersCa });
+    const client = CocoClient.connect({ url: node.url, serviceCertificate: ids.serviceCertificate, ...ids.user });
+    ok(await client.get('/echo'));
+    await node.stop();
+    await sleep(50);
+    // Resolving at all is the point: an unsettled close would end this test file with
+    // 'Promise resolution is still pending but the event loop has already resolved'.
+    await client.close();
+  });
+
   it('queues requests beyond the node\'s concurrent stream limit', async () => {
     const node = await TestNode.start({ identity: ids.node, usersCa: ids.usersCa, maxConcurrentStreams: 8 });
     const client = CocoClient.connect({ url: node.url, serviceCertificate: ids.serviceCertificate });
