@@ -30,3 +30,11 @@ export const sessionConcurrentStreamsMax = 100;
 export const connectionIdleTimeoutMs = 120_000;
 /** On close, connections still open this long after the last response are destroyed. */
 export const closeGraceMs = 1_000;
+/** Most entries one AppendEntries message carries (etcd's MaxSizePerMsg, by count). */
+export const appendEntriesEntriesMax = 64;
+/** Most entry data bytes one AppendEntries carries; one larger entry is still sent alone. */
+export const appendEntriesBytesMax = 1024 * 1024;
+/** AppendEntries with entries a primary keeps unacknowledged per backup (etcd's MaxInflightMsgs). */
+export const appendEntriesInflightMax = 8;
+/** Entries a primary holds past its commit seqno before it refuses new proposals. */
+export const uncommittedEntriesMax = 10_000;

@@ -1,0 +1,6 @@
+// Raft for Coco: a pure state machine (raft-node.ts) and the types its caller needs.
+export { RaftNode, type RaftNodeOptions } from './raft-node.js';
+export type { Ready, HardState, Role } from './ready.js';
+export type { Configuration } from './configuration.js';
+export { quorumSize } from './configuration.js';
+export * from './messages.js';
