@@ -25,6 +25,8 @@ export interface WriteResult {
   readonly commitLatencyMs: number[];
   /** Seconds until every acknowledged write was committed. */
   readonly commitSeconds: number;
+  /** CPU seconds this load generator spent in the write phase: on a 2-core machine it competes with the node. */
+  readonly loadCpuSeconds: number;
   readonly errors: number;
 }
 
@@ -73,6 +75,7 @@ async function runWrites(options: LoadOptions): Promise<WriteResult> {
   await Promise.all(sessions.map((session, i) => request(session, writeHeaders, writeBodies[i] as Buffer)));
 
   const writeLatencyMs: number[] = [];
+  const cpuBefore = process.cpuUsage();
   const ackTimes = new Map<number, number>();
   let lastSeqno = 0;
   let writes = 0;
@@ -123,8 +126,9 @@ async function runWrites(options: LoadOptions): Promise<WriteResult> {
   const commitSeconds = (performance.now() - writeStart) / 1000;
   commitPoller = false;
   await pollCommits;
+  const cpu = process.cpuUsage(cpuBefore);
   for (const session of sessions) session.close();
-  return { writes, writeSeconds, writeLatencyMs, commitLatencyMs, commitSeconds, errors };
+  return { writes, writeSeconds, writeLatencyMs, commitLatencyMs, commitSeconds, loadCpuSeconds: (cpu.user + cpu.system) / 1e6, errors };
 }
 
 async function runReads(options: LoadOptions): Promise<ReadResult> {

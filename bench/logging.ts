@@ -82,6 +82,8 @@ export async function loggingBenchmark(options: LoggingOptions): Promise<Figure[
       figure('commit_latency_p50_ms', percentile(writes.commitLatencyMs, 50), 'ms'),
       figure('commit_latency_p99_ms', percentile(writes.commitLatencyMs, 99), 'ms'),
       figure('cpu_us_per_write', (cpuSeconds * 1_000_000) / Math.max(1, writes.writes), 'us/write'),
+      // The client's share of the machine: when it nears a core, throughput is the client's limit.
+      figure('load_generator_cpu_us_per_write', (writes.loadCpuSeconds * 1_000_000) / Math.max(1, writes.writes), 'us/write'),
       figure('errors', writes.errors + reads.errors, 'requests'),
     ];
   } finally {
