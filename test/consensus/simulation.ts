@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { RaftNode, type RaftNodeOptions } from '../../src/consensus/raft-node.js';
 import type { Entry, Message } from '../../src/consensus/messages.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -20,18 +21,6 @@ export interface SimulationOptions {
 export type SimulationResult =
   | { readonly ok: true; readonly seed: number; readonly commitSeqno: number; readonly views: number }
   | { readonly ok: false; readonly seed: number; readonly error: string };
-
-/** mulberry32: a small, fast, seeded PRNG with outputs in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Disk {
   view: number;

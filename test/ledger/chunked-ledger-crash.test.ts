@@ -7,18 +7,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { ChunkedLedger } from '../../src/ledger/chunked-ledger.js';
 import { MemoryLedgerFiles } from '../../src/ledger/memory-ledger-files.js';
-
-/** mulberry32: a small seeded generator of numbers in [0, 1). */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/seeded-random.js';
 
 interface ModelEntry {
   entry: Buffer;
@@ -26,7 +15,7 @@ interface ModelEntry {
 }
 
 function runSeed(seed: number, steps: number): { crashes: number; tornTails: number } {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const below = (limit: number): number => Math.floor(random() * limit);
   const files = new MemoryLedgerFiles();
   const options = { chunkBytesTarget: 600 + below(2000) };

@@ -1,0 +1,12 @@
+// A seeded source of numbers in [0, 1) for tests and simulations: a failing seed
+// replays exactly. mulberry32: small and fast; not for anything cryptographic.
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
