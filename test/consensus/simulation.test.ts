@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { RaftNode } from '../../src/consensus/raft-node.js';
 import { runSimulation } from './simulation.js';
 
-const SEEDS = 200;
+const SEEDS = 500;
 
 /** A planted bug: the primary commits a signature as soon as it holds it itself. */
 class CommitAloneRaftNode extends RaftNode {
