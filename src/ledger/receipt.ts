@@ -7,7 +7,8 @@ import { sha256Utf8 } from '../crypto/hash.js';
 import { pathMatchesIndex, rootFromPath, type MerklePath } from '../crypto/merkle-tree.js';
 import { checkEndorsement } from './node-certificates.js';
 import { leafFromComponents, type LeafComponents } from './leaf.js';
-import { checkSignatureRecord, parseSignatureRecord, type SignatureRecord } from './signature.js';
+import { checkSignatureRecord, HEX_DIGEST, parseSignatureRecord, type SignatureRecord } from './signature.js';
+import { parseTxId } from './tx-id.js';
 
 export interface Receipt {
   /** The transaction proven, `view.seqno`. */
@@ -49,9 +50,7 @@ export type ReceiptCheck =
   | { readonly ok: true; readonly txid: string; readonly signedBy: string }
   | { readonly ok: false; readonly reason: string };
 
-const TXID = /^(\d{1,10})\.(\d{1,16})$/;
 const COMMIT_EVIDENCE = /^ce:(\d{1,10}\.\d{1,16}):[0-9a-f]{64}$/;
-const HEX_DIGEST = /^[0-9a-f]{64}$/;
 
 /**
  * Verifies a receipt (parsed JSON, untrusted) against the service certificate.
@@ -70,9 +69,9 @@ function checkReceipt(value: unknown, serviceCertificate: string): ReceiptCheck 
   if (typeof value !== 'object' || value === null) return fail('a receipt is a JSON object');
   const receipt = value as Record<string, unknown>;
 
-  const txid = typeof receipt.txid === 'string' ? TXID.exec(receipt.txid) : null;
-  if (txid === null) return fail('txid is missing or not view.seqno');
-  const seqno = Number(txid[2]);
+  const txid = typeof receipt.txid === 'string' ? parseTxId(receipt.txid) : undefined;
+  if (txid === undefined) return fail('txid is missing or not view.seqno');
+  const { seqno } = txid;
 
   const leaf = receipt.leaf_components as Record<string, unknown> | undefined;
   if (typeof leaf !== 'object' || leaf === null) return fail('leaf_components is missing');

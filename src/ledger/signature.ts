@@ -74,7 +74,8 @@ export function checkSignatureRecord(record: SignatureRecord): { ok: true } | { 
   return { ok: true };
 }
 
-const HEX_DIGEST = /^[0-9a-f]{64}$/;
+/** A SHA-256 digest in lowercase hex, as records and receipts write them. */
+export const HEX_DIGEST = /^[0-9a-f]{64}$/;
 
 /** Validates the shape of an untrusted signature record (from a ledger or a receipt). */
 export function parseSignatureRecord(value: unknown): SignatureRecord {
