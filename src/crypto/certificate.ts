@@ -19,6 +19,16 @@ export function certificateFingerprint(pem: string): string {
   return sha256Hex(parseCertificate(pem).raw);
 }
 
+/**
+ * The one PEM text of a certificate that Coco writes: 64-character base64 lines, `\n`
+ * line ends, no trailing newline (what @peculiar/x509 emits). Signed records require it,
+ * so that no character of them can change without changing the certificate.
+ */
+export function canonicalCertificatePem(der: Uint8Array): string {
+  const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? [];
+  return ['-----BEGIN CERTIFICATE-----', ...lines, '-----END CERTIFICATE-----'].join('\n');
+}
+
 export function certificatePublicKey(pem: string): KeyObject {
   return parseCertificate(pem).publicKey;
 }

@@ -4,7 +4,7 @@
 // thousands of times, so each certificate is parsed and each chain checked once.
 import type { KeyObject } from 'node:crypto';
 import { publicKeyFingerprint } from '../crypto/keys.js';
-import { certificatePublicKey, verifyCertificateChain, type ChainResult } from '../crypto/certificate.js';
+import { canonicalCertificatePem, parseCertificate, verifyCertificateChain, type ChainResult } from '../crypto/certificate.js';
 
 /** Distinct certificates (and certificate pairs) remembered; the oldest is forgotten first. */
 const certificateCacheEntriesMax = 1024;
@@ -28,7 +28,11 @@ function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
 export function nodeCertificateKey(nodeCertificate: string): NodeKey {
   return remember(keys, nodeCertificate, () => {
     try {
-      const publicKey = certificatePublicKey(nodeCertificate);
+      const certificate = parseCertificate(nodeCertificate);
+      if (canonicalCertificatePem(certificate.raw) !== nodeCertificate) {
+        return { ok: false, reason: 'signing node certificate is not in canonical PEM form' };
+      }
+      const publicKey = certificate.publicKey;
       return { ok: true, publicKey, nodeId: publicKeyFingerprint(publicKey) };
     } catch (error) {
       return { ok: false, reason: `signing node certificate unreadable: ${(error as Error).message}` };

@@ -100,9 +100,20 @@ export function parseSignatureRecord(value: unknown): SignatureRecord {
     seqno: counter('seqno'),
     tree_size: counter('tree_size'),
     root: text('root', HEX_DIGEST),
-    signature: text('signature', /^[A-Za-z0-9+/]+={0,2}$/),
+    signature: canonicalBase64(text('signature', /^[A-Za-z0-9+/]+={0,2}$/)) ?? fail('signature is not canonical base64'),
     cert: text('cert', /^-----BEGIN CERTIFICATE-----/),
   };
+}
+
+/** The text itself if it is the only base64 of its bytes (no unused bits set, right padding). */
+function canonicalBase64(text: string): string | undefined {
+  return Buffer.from(text, 'base64').toString('base64') === text ? text : undefined;
+}
+
+/** A record as a signing node writes it: these fields, in this order, nothing else. */
+function encodeSignatureRecord(record: SignatureRecord): Uint8Array {
+  const { node_id, view, seqno, tree_size, root, signature, cert } = record;
+  return jsonCodec.encode({ node_id, view, seqno, tree_size, root, signature, cert });
 }
 
 /**
@@ -125,6 +136,11 @@ export function signatureRecordOf(decoded: DecodedEntry): SignatureRecord {
     record = parseSignatureRecord(jsonCodec.decode(write.value));
   } catch (error) {
     throw new EntryFormatError(`signature transaction ${header.seqno}: ${(error as Error).message}`);
+  }
+  // The last signature of a ledger is covered by no later root: only its exact encoding
+  // keeps its bytes from changing unseen (spacing, key order, escapes, extra fields).
+  if (!write.value.equals(encodeSignatureRecord(record))) {
+    throw new EntryFormatError(`signature transaction ${header.seqno}: the record is not in canonical form`);
   }
   if (record.view !== header.view || record.seqno !== header.seqno) {
     throw new EntryFormatError(`signature record names ${record.view}.${record.seqno} but is stored at ${header.view}.${header.seqno}`);
