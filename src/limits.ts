@@ -38,3 +38,35 @@ export const appendEntriesBytesMax = 1024 * 1024;
 export const appendEntriesInflightMax = 8;
 /** Entries a primary holds past its commit seqno before it refuses new proposals. */
 export const uncommittedEntriesMax = 10_000;
+/** Largest node-to-node frame, length prefix included: one largest ledger entry and the message around it. */
+export const nodeChannelFrameBytesMax = ledgerEntryBytesMax + 1024 * 1024;
+/** Frames queued for one peer while it is unreachable or slow; further sends to it are dropped. */
+export const nodeChannelQueueFramesMax = 16_384;
+/** Frame bytes queued for one peer; at least nodeChannelFrameBytesMax, so any frame fits once the queue empties. */
+export const nodeChannelQueueBytesMax = 128 * 1024 * 1024;
+/** Queued bytes handed to a peer's connection in one corked write; a larger frame goes alone. */
+export const nodeChannelWriteBatchBytesMax = 256 * 1024;
+/** Shortest wait before redialling a peer; waits double per failed attempt, with jitter. */
+export const nodeChannelBackoffMsMin = 50;
+/** Longest wait before redialling a peer. */
+export const nodeChannelBackoffMsMax = 2_000;
+/** From dialling a peer (or accepting a connection) to its TLS handshake and acceptance; slower attempts fail. */
+export const nodeChannelConnectTimeoutMs = 5_000;
+/** Requests unanswered at once per peer, in each direction; more are refused at once. */
+export const nodeChannelRequestsInFlightMax = 1_024;
+/** Longest error message a node sends back for a failed request, in UTF-8 bytes; longer ones are cut. */
+export const nodeChannelErrorMessageBytesMax = 1_024;
+/** Incoming node-to-node connections (including ones still in their handshake) accepted at once. */
+export const nodeChannelConnectionsMax = 256;
+/** On close, node-to-node connections still open this long after being ended are destroyed. */
+export const nodeChannelCloseGraceMs = 500;
+/**
+ * How long a backup waits for the primary's reply to a forwarded request before
+ * answering 503; the primary may still run the request after that.
+ */
+export const forwardTimeoutMs = 10_000;
+/**
+ * Longest attestation `evidence` or `endorsements`, in base64 characters, refused before
+ * decoding. A SEV-SNP report (1184 bytes) and its VCEK, ASK and ARK certificates fit in 8 KiB.
+ */
+export const attestationFieldCharsMax = 64 * 1024;

@@ -1,45 +1,69 @@
-// `coco node start --config FILE`: runs a node that creates a new service, serves its
-// RPC interface until SIGTERM or SIGINT, then shuts down cleanly: stop accepting,
-// finish requests in flight, sign and flush the ledger. This is the composition root
-// where the node, the RPC server and the app meet.
+// `coco node start --config FILE` runs a node that creates a new service; `coco node
+// join --config FILE` one that joins a running service. Either serves its RPC interface
+// until SIGTERM or SIGINT, then shuts down cleanly: stop accepting, finish requests in
+// flight, sign and flush the ledger. This is the composition root where the node, the
+// node-to-node channel, the RPC server and the app meet.
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { loggingApp } from '../apps/logging/logging-app.js';
+import { measureCode } from '../node/attestation/measure-code.js';
+import { ChannelError } from '../node/channel/channel-error.js';
 import { CocoNode, NodeStartError } from '../node/coco-node.js';
 import { ConfigError, configPath, loadNodeConfig, type NodeConfig } from '../node/node-config.js';
 import type { Endpoint } from '../rpc/endpoint.js';
+import { forwardTimeoutMs, NotForwardedError } from '../rpc/forwarding.js';
 import { createRpcMetrics } from '../rpc/metrics.js';
 import { nodeEndpoints } from '../rpc/node-endpoints.js';
 import { RpcServer } from '../rpc/rpc-server.js';
 import { CliError } from './cli-error.js';
+import { withFreePorts } from './free-ports.js';
+import { requestJoin } from './node-join.js';
+
+/** The compiled code this node runs (dist/src): what its `virtual` measurement covers. */
+const CODE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export function registerNodeCommands(program: Command): void {
   const node = program.command('node').description('run a Coco node');
-  node
-    .command('start')
-    .requiredOption('--config <file>', 'node configuration (JSON); see docs/operations.md')
-    .description('start a node that creates a new service, and serve it until SIGTERM/SIGINT')
-    .action(async (options: { config: string }) => {
-      let config: NodeConfig;
-      try {
-        config = loadNodeConfig(options.config);
-      } catch (error) {
-        if (error instanceof ConfigError) throw new CliError(error.message, 2);
-        throw error;
-      }
-      await runNode(config, pino({ level: config.log.level, base: { pid: process.pid } }));
-    });
+  for (const type of ['start', 'join'] as const) {
+    node
+      .command(type)
+      .requiredOption('--config <file>', 'node configuration (JSON); see docs/operations.md')
+      .description(type === 'start'
+        ? 'start a node that creates a new service, and serve it until SIGTERM/SIGINT'
+        : 'start a node that joins a running service through command.target_rpc_address, and serve it until SIGTERM/SIGINT')
+      .action(async (options: { config: string }) => {
+        let config: NodeConfig;
+        try {
+          config = loadNodeConfig(options.config);
+        } catch (error) {
+          if (error instanceof ConfigError) throw new CliError(error.message, 2);
+          throw error;
+        }
+        if (config.command.type !== type) {
+          throw new CliError(`coco node ${type} needs command.type "${type}" in ${options.config}; it has "${config.command.type}" (use coco node ${config.command.type})`, 2);
+        }
+        await runNode(config, pino({ level: config.log.level, base: { pid: process.pid } }));
+      });
+  }
 }
 
-async function runNode(config: NodeConfig, logger: Logger): Promise<void> {
-  let node: CocoNode;
+async function createNode(config: NodeConfig, logger: Logger): Promise<CocoNode> {
+  const measurement = measureCode(CODE_ROOT);
   try {
-    node = await CocoNode.startNewService(config, logger, new Date());
+    if (config.command.type === 'start') return await CocoNode.startNewService(config, logger, new Date(), { platform: 'virtual', measurement });
+    return CocoNode.joinService(config, logger, await requestJoin(config, measurement, logger, new Date()));
   } catch (error) {
     if (error instanceof ConfigError || error instanceof NodeStartError) throw new CliError(error.message, 2);
     throw error;
   }
+}
+
+async function runNode(configured: NodeConfig, logger: Logger): Promise<void> {
+  const config = await withFreePorts(configured);
+  const node = await createNode(config, logger);
+  await node.run();
   const metrics = createRpcMetrics();
   metrics.addGauge('coco_commit_seqno', 'Seqno of the last committed transaction', () => node.commitSeqno);
   metrics.addGauge('coco_last_seqno', 'Seqno of the last transaction written', () => node.lastSeqno);
@@ -54,7 +78,15 @@ async function runNode(config: NodeConfig, logger: Logger): Promise<void> {
     endpoints,
     logger,
     onRequestDone: metrics.onRequestDone,
+    // Writes received while a backup go to the primary over the node-to-node channel.
+    forwarder: {
+      primaryId: () => (node.role === 'primary' ? undefined : node.primaryId),
+      send: (to, payload) => node.forward(to, payload, forwardTimeoutMs).catch((error: unknown) => {
+        throw error instanceof ChannelError && !error.sent ? new NotForwardedError(error.message) : error;
+      }),
+    },
   });
+  node.requestHandler = (_from, payload) => server.serveForwarded(payload);
   const [host, port] = splitAddress(config.network.rpc_address);
   const listening = await server.listen(host, port);
   const rpcAddress = `${listening.host}:${listening.port}`;
@@ -74,7 +106,7 @@ async function runNode(config: NodeConfig, logger: Logger): Promise<void> {
     process.on('SIGINT', stop);
   });
   await server.close();
-  node.stop();
+  await node.stop();
   logger.info('stopped');
 }
 

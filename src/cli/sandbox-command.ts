@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CliError } from './cli-error.js';
 import { curlCommand } from './sandbox-curl.js';
-import { maxBasePort, writeSandboxNodeConfig, type SandboxNodeFiles } from './sandbox-node-config.js';
+import { maxBasePort, writeSandboxNodeConfig } from './sandbox-node-config.js';
 import { SandboxNodeProcess, type ReadyNode } from './sandbox-node-process.js';
 import { MEMBER_NAMES, prepareWorkspace, USER_NAMES, writeIdentities } from './sandbox-workspace.js';
 
@@ -30,7 +30,7 @@ export function registerSandboxCommand(program: Command): void {
   program
     .command('sandbox')
     .description('run a local development network until Ctrl-C: identities, nodes and a curl command to try it')
-    .addOption(new Option('--nodes <n>', 'number of nodes (only 1 until consensus lands)').argParser(parseCount).default(1))
+    .addOption(new Option('--nodes <n>', 'number of nodes: the first starts the service, the others join it').argParser(parseCount).default(1))
     .option('--workspace <dir>', 'directory for keys, configs, ledgers and logs: must be empty, missing, or an earlier sandbox\'s (which is cleared)', 'workspace/sandbox')
     .addOption(
       new Option('--port <port>', 'first port: node i uses PORT+2i for RPC and PORT+2i+1 node-to-node; 0 picks free ports')
@@ -45,7 +45,6 @@ export function registerSandboxCommand(program: Command): void {
 
 /** Runs until a stop signal; throws CliError on a bad request (2) or a failed node (1). */
 export async function runSandbox(options: SandboxOptions): Promise<void> {
-  if (options.nodes > 1) throw new CliError(`--nodes ${options.nodes}: multi-node networks arrive with consensus; run --nodes 1 for now`);
   if (options.port > maxBasePort(options.nodes)) {
     throw new CliError(`--port ${options.port}: ${options.nodes} node(s) need ports up to ${options.port + 2 * options.nodes - 1}, above 65535`);
   }
@@ -55,9 +54,6 @@ export async function runSandbox(options: SandboxOptions): Promise<void> {
   if (workspaceState === 'cleared') console.log(`Cleared ${shown}: an earlier sandbox's workspace.`);
   await writeIdentities(workspace, new Date());
   console.log(`Made identities in ${shown}: ${MEMBER_NAMES.join(', ')} (with recovery-share keys), ${USER_NAMES.join(', ')}.`);
-  const nodeFiles = Array.from({ length: options.nodes }, (_, index) =>
-    writeSandboxNodeConfig({ workspace, index, basePort: options.port, app: options.app }),
-  );
 
   const nodes: SandboxNodeProcess[] = [];
   const stop = stopOnSignal(() => {
@@ -65,7 +61,7 @@ export async function runSandbox(options: SandboxOptions): Promise<void> {
     for (const node of nodes) node.kill();
   });
   try {
-    const ready = await startNodes(nodeFiles, nodes, workspace, stop.requested);
+    const ready = await startNodes(options, workspace, nodes, stop.requested);
     if (ready === 'stopped') return;
     writeNetworkFiles(workspace, nodes, ready);
     printReady(workspace, options.app, ready);
@@ -77,16 +73,21 @@ export async function runSandbox(options: SandboxOptions): Promise<void> {
   }
 }
 
-/** Starts the nodes one after another: later nodes will join the first one's service. */
+/** Starts the nodes one after another: the first starts the service, the others join it. */
 async function startNodes(
-  nodeFiles: readonly SandboxNodeFiles[],
-  nodes: SandboxNodeProcess[],
+  options: SandboxOptions,
   workspace: string,
+  nodes: SandboxNodeProcess[],
   stopRequested: Promise<void>,
 ): Promise<ReadyNode[] | 'stopped'> {
   const user = { cert: readFileSync(join(workspace, 'user0_cert.pem'), 'utf8'), key: readFileSync(join(workspace, 'user0_privk.pem'), 'utf8') };
   const ready: ReadyNode[] = [];
-  for (const files of nodeFiles) {
+  for (let index = 0; index < options.nodes; index++) {
+    const first = nodes[0];
+    const join = first === undefined || ready[0] === undefined
+      ? undefined
+      : { targetRpcAddress: ready[0].rpcAddress, serviceCertificate: first.files.serviceCertificate };
+    const files = writeSandboxNodeConfig({ workspace, index, basePort: options.port, app: options.app, ...(join === undefined ? {} : { join }) });
     console.log(`Starting ${files.name} (log: ${displayPath(files.log)}).`);
     const node = SandboxNodeProcess.start(files, MAIN_SCRIPT, displayPath);
     nodes.push(node);

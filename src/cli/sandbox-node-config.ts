@@ -1,6 +1,6 @@
 // The configuration the sandbox writes for each of its nodes. Paths are relative to the
 // node's own directory (the node resolves them so), so a workspace can be moved whole.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseNodeConfig } from '../node/node-config.js';
 import { MEMBER_NAMES, USER_NAMES } from './sandbox-workspace.js';
@@ -17,6 +17,8 @@ const HOST = '127.0.0.1';
 
 export interface SandboxNodeFiles {
   readonly name: string;
+  /** `coco node start` for the first node, `coco node join` for the others. */
+  readonly command: 'start' | 'join';
   readonly directory: string;
   readonly config: string;
   readonly log: string;
@@ -29,6 +31,7 @@ export function sandboxNodeFiles(workspace: string, index: number): SandboxNodeF
   const directory = join(workspace, name);
   return {
     name,
+    command: index === 0 ? 'start' : 'join',
     directory,
     config: join(directory, NODE_CONFIG_FILE),
     log: join(directory, NODE_LOG_FILE),
@@ -50,28 +53,40 @@ export function maxBasePort(nodes: number): number {
 
 /**
  * Writes node `index`'s directory and config. Node 0 starts the service; later nodes
- * will join it once consensus lands, with a `join` command in place of `start`.
+ * join it through its RPC address, trusting the service certificate it wrote.
  */
-export function writeSandboxNodeConfig(options: { workspace: string; index: number; basePort: number; app: 'logging' | 'none' }): SandboxNodeFiles {
+export function writeSandboxNodeConfig(options: {
+  workspace: string;
+  index: number;
+  basePort: number;
+  app: 'logging' | 'none';
+  join?: { readonly targetRpcAddress: string; readonly serviceCertificate: string };
+}): SandboxNodeFiles {
   const files = sandboxNodeFiles(options.workspace, options.index);
   const addresses = sandboxNodeAddresses(options.basePort, options.index);
+  const command = options.join === undefined
+    ? {
+        type: 'start',
+        members: MEMBER_NAMES.map((name) => ({ certificate: `../${name}_cert.pem`, encryption_public_key: `../${name}_enc_pubk.pem` })),
+        users: USER_NAMES.map((name) => ({ certificate: `../${name}_cert.pem` })),
+      }
+    : { type: 'join', target_rpc_address: options.join.targetRpcAddress };
   const config = {
     network: { rpc_address: addresses.rpc, node_to_node_address: addresses.nodeToNode },
     ledger: { directory: 'ledger' },
     snapshots: { directory: 'snapshots' },
     service_certificate_file: NODE_SERVICE_CERTIFICATE_FILE,
     rpc_address_file: RPC_ADDRESS_FILE,
-    command: {
-      type: 'start',
-      members: MEMBER_NAMES.map((name) => ({ certificate: `../${name}_cert.pem`, encryption_public_key: `../${name}_enc_pubk.pem` })),
-      users: USER_NAMES.map((name) => ({ certificate: `../${name}_cert.pem` })),
-    },
+    command,
+    // Fast elections for a development network on one machine.
+    consensus: { election_timeout_ms: 1000, heartbeat_ms: 100 },
     app: options.app,
   };
   // A config the node would reject is a sandbox bug: fail here, naming the field, rather
   // than in a child process's log.
   parseNodeConfig(config, files.directory);
   mkdirSync(files.directory, { recursive: true });
+  if (options.join !== undefined) copyFileSync(options.join.serviceCertificate, files.serviceCertificate);
   writeFileSync(files.config, `${JSON.stringify(config, null, 2)}\n`);
   return files;
 }

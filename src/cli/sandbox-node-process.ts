@@ -44,7 +44,7 @@ export class SandboxNodeProcess {
     try {
       // Detached (its own process group), so a Ctrl-C in the terminal reaches only the
       // sandbox, which then stops its nodes in order and reports how each one ended.
-      this.#child = spawn(process.execPath, [mainScript, 'node', 'start', '--config', files.config], {
+      this.#child = spawn(process.execPath, [mainScript, 'node', files.command, '--config', files.config], {
         stdio: ['ignore', log, log],
         detached: true,
       });

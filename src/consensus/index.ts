@@ -2,5 +2,6 @@
 export { RaftNode, type RaftNodeOptions } from './raft-node.js';
 export type { Ready, HardState, Role } from './ready.js';
 export type { Configuration } from './configuration.js';
-export { quorumSize } from './configuration.js';
+export { encodeMessage, decodeMessage } from './message-codec.js';
+export { MessageFormatError } from './message-format-error.js';
 export * from './messages.js';

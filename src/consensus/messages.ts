@@ -1,6 +1,7 @@
 // The messages Raft nodes exchange, as one closed union (etcd's raftpb.Message, narrowed to
-// what Coco uses). Entries are opaque ledger entries: consensus reads only their TxId and
-// whether they are signature transactions, which is where commit may advance (DESIGN.md).
+// what Coco uses). Entries are opaque ledger entries: consensus reads only their TxId,
+// whether they are signature transactions (where commit may advance, DESIGN.md) and the
+// configuration they set, if any (configuration.ts).
 import type { TxId } from '../ledger/tx-id.js';
 
 /** One replicated log entry. `data` is a serialised ledger entry; consensus never reads it. */
@@ -10,6 +11,11 @@ export interface Entry {
   /** A signature transaction: the only kind of entry the commit seqno may stop at. */
   readonly isSignature: boolean;
   readonly data: Uint8Array;
+  /**
+   * When present, the complete set of voting node ids from this entry on. The node layer
+   * sets it on a transaction that changes the nodes map; it takes effect at once.
+   */
+  readonly configuration?: readonly string[];
 }
 
 /**
@@ -33,6 +39,12 @@ export interface RequestVoteResponse {
   readonly view: number;
   readonly preVote: boolean;
   readonly granted: boolean;
+  /**
+   * The voter's commit seqno and the view of its entry there. A candidate whose log holds
+   * that TxId knows it committed (Log Matching, Raft §5.3): it may then stop counting a
+   * configuration the commit retired, and need no vote from a node that has left.
+   */
+  readonly commitTxId: TxId;
 }
 
 /** Raft §5.3 AppendEntries; with no entries it is the primary's heartbeat. */

@@ -10,10 +10,6 @@ const ORIGIN: TxId = { view: 0, seqno: 0 };
 export class RaftLog {
   readonly #entries: Entry[] = [];
 
-  constructor(entries: readonly Entry[] = []) {
-    for (const entry of entries) this.append(entry);
-  }
-
   get lastSeqno(): number {
     return this.#entries.length;
   }

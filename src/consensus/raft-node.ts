@@ -4,9 +4,12 @@
 // time is ticks and randomness is a seeded source, so a cluster simulates in one process.
 //
 // CCF's variations on Raft, which Coco follows:
-// - commit advances only to a signature entry replicated on a majority (DESIGN.md);
+// - commit advances only to a signature entry replicated on a quorum (DESIGN.md);
 // - a voter compares the candidate's last *signed* TxId with its own (Raft §5.4.1, CCF);
-// - a new primary discards its own suffix after its last signature entry.
+// - a new primary discards its own suffix after its last signature entry;
+// - membership comes from the log, with joint quorums while a change is in flight
+//   (configuration.ts; Raft thesis §4.3), and a primary outside the newest committed
+//   configuration retires.
 // Plus PreVote and CheckQuorum (Raft thesis §9.6, §6.2), as etcd does.
 import assert from 'node:assert/strict';
 import type { TxId } from '../ledger/tx-id.js';
@@ -16,7 +19,7 @@ import {
   appendEntriesInflightMax,
   uncommittedEntriesMax,
 } from '../limits.js';
-import { type Configuration, hasQuorum, makeConfiguration, quorumSize } from './configuration.js';
+import { ActiveConfigurations, assertConfiguration } from './configuration.js';
 import {
   type AppendEntries,
   type AppendEntriesResponse,
@@ -32,16 +35,35 @@ import type { HardState, Ready, Role } from './ready.js';
 
 export interface RaftNodeOptions {
   readonly id: string;
-  /** The other voting nodes (static configuration: see configuration.ts). */
-  readonly peers: readonly string[];
+  /**
+   * The configuration before the first entry of the log (configuration.ts): [id] for a new
+   * service, [] for a node joining with an empty log (it learns its configuration from the
+   * primary), every node for a cluster set up without configuration entries.
+   */
+  readonly initialConfiguration: readonly string[];
   /** Base election timeout T; each wait is drawn from [T, 2T) (Raft §5.2). */
   readonly electionTimeoutTicks: number;
   /** A primary sends heartbeats this often; must be well below the election timeout. */
   readonly heartbeatTicks: number;
   /** Seeded source of numbers in [0, 1). */
   readonly random: () => number;
+  /**
+   * A brand-new service: initialConfiguration must be [id] and there must be no persisted
+   * state. The node is primary at view 1 at once, so genesis can be proposed immediately.
+   */
+  readonly bootstrap?: true;
   /** State from the caller's durable storage, when restarting. */
-  readonly persisted?: { readonly view: number; readonly votedFor: string | undefined; readonly log: readonly Entry[] };
+  readonly persisted?: {
+    readonly view: number;
+    readonly votedFor: string | undefined;
+    readonly log: readonly Entry[];
+    /**
+     * The highest seqno the caller recorded as committed (its ledger's commit marker; 0 if
+     * none), a signature entry. Without it a restarted node would hold every configuration
+     * its log ever had as active, and could need long-gone nodes for a quorum.
+     */
+    readonly commitSeqno: number;
+  };
 }
 
 /** What a primary knows about one backup's log (etcd's Progress). */
@@ -58,8 +80,7 @@ interface Progress {
 
 export class RaftNode {
   readonly id: string;
-  readonly configuration: Configuration;
-  readonly #peers: readonly string[];
+  readonly #configurations: ActiveConfigurations;
   readonly #electionTimeoutTicks: number;
   readonly #heartbeatTicks: number;
   readonly #random: () => number;
@@ -82,24 +103,40 @@ export class RaftNode {
   #persistedSeqno: number;
   #appliedSeqno = 0;
   #rolledBackTo: number | undefined;
+  /** The hard state the last Ready carried (or the persisted one). */
+  #readyHardState: HardState;
   #pending: { persistedSeqno: number; appliedSeqno: number } | undefined;
 
   constructor(options: RaftNodeOptions) {
     assert(options.electionTimeoutTicks >= 2, 'election timeout too short');
     assert(options.heartbeatTicks >= 1 && options.heartbeatTicks < options.electionTimeoutTicks, 'heartbeat must be shorter than the election timeout');
-    assert(!options.peers.includes(options.id), 'peers must not include this node');
+    if (options.initialConfiguration.length > 0) assertConfiguration(options.initialConfiguration);
     this.id = options.id;
-    this.#peers = [...options.peers];
-    this.configuration = makeConfiguration([options.id, ...options.peers]);
+    this.#configurations = new ActiveConfigurations(options.id, options.initialConfiguration);
     this.#electionTimeoutTicks = options.electionTimeoutTicks;
     this.#heartbeatTicks = options.heartbeatTicks;
     this.#random = options.random;
-    this.#view = options.persisted?.view ?? 0;
-    this.#votedFor = options.persisted?.votedFor;
-    this.#log = new RaftLog(options.persisted?.log ?? []);
+    const persisted = options.persisted;
+    this.#view = persisted?.view ?? 0;
+    this.#votedFor = persisted?.votedFor;
+    this.#log = new RaftLog();
+    for (const entry of persisted?.log ?? []) this.#append(entry);
     assert(this.#log.lastTxId.view <= this.#view, 'persisted log is ahead of the persisted view');
     this.#persistedSeqno = this.#log.lastSeqno;
+    const commitSeqno = persisted?.commitSeqno ?? 0;
+    assert(Number.isSafeInteger(commitSeqno) && commitSeqno >= 0 && commitSeqno <= this.#log.lastSeqno, `persisted commit seqno ${commitSeqno} is not in the log`);
+    // The caller has applied what it recorded as committed: Ready.committed continues after it.
+    if (commitSeqno > 0) this.#commitTo(commitSeqno);
+    this.#appliedSeqno = commitSeqno;
+    this.#readyHardState = this.hardState;
     this.#resetElectionTimer();
+    if (options.bootstrap === true) {
+      assert.deepEqual(options.initialConfiguration, [options.id], 'a bootstrapped node starts a service alone: initialConfiguration must be [id]');
+      assert(persisted === undefined, 'a bootstrapped node is brand new: it has no persisted state');
+      // Alone in its configuration, it wins its pre-vote and election without a message.
+      this.#campaign(true);
+      assert(this.#role === 'primary' && this.#view === 1, 'a bootstrapped node is primary at view 1');
+    }
   }
 
   get view(): number { return this.#view; }
@@ -111,6 +148,10 @@ export class RaftNode {
   get lastSignedTxId(): TxId { return this.#log.lastSignedTxId; }
   /** The whole in-memory log, oldest first (read-only; for inspection and tests). */
   get entries(): readonly Entry[] { return this.#log.entries; }
+  /** The configurations an election or commit must satisfy, oldest first (configuration.ts). */
+  get activeConfigurations(): readonly (readonly string[])[] { return this.#configurations.active; }
+  /** Every node of any active configuration except this one: whom this node talks to. */
+  get peers(): readonly string[] { return this.#configurations.peers; }
 
   /** One unit of logical time. */
   tick(): void {
@@ -119,10 +160,20 @@ export class RaftNode {
     else this.#tickElection();
   }
 
-  /** Handles one message from a peer. Messages from nodes outside the configuration are dropped. */
+  /**
+   * Handles one message from a peer. Responses (votes, acknowledgements) from nodes in no
+   * active configuration are dropped: they count for nothing. Requests are taken from
+   * anyone, as CCF does: a node that is behind may not yet know the configuration that
+   * made the sender primary or candidate, and may be needed to elect the primary that will
+   * catch it up. PreVote and the lease (thesis §9.6, §4.2.3) keep a departed node from
+   * disrupting the rest.
+   */
   step(message: Message): void {
     this.#assertNoPendingReady();
-    if (message.from === this.id || !this.configuration.nodes.includes(message.from)) return;
+    if (message.from === this.id) return;
+    const response = message.type === 'request-vote-response' || message.type === 'append-entries-response';
+    if (response && !this.#configurations.includes(message.from)) return;
+    if (message.type === 'request-vote-response' && this.#role !== 'primary') this.#learnCommit(message.commitTxId);
     if (message.view > this.#view) {
       if (message.type === 'request-vote') {
         // Raft thesis §4.2.3 / CheckQuorum: while we hear from a live primary, a vote
@@ -140,7 +191,7 @@ export class RaftNode {
       if (message.type === 'append-entries') {
         this.#send(message.from, { type: 'append-entries-response', from: this.id, view: this.#view, success: false, rejectedSeqno: message.prevTxId.seqno, hintSeqno: 0 });
       } else if (message.type === 'request-vote' && message.preVote) {
-        this.#send(message.from, { type: 'request-vote-response', from: this.id, view: this.#view, preVote: true, granted: false });
+        this.#send(message.from, { type: 'request-vote-response', from: this.id, view: this.#view, preVote: true, granted: false, commitTxId: this.#commitTxId() });
       }
       return;
     }
@@ -157,25 +208,34 @@ export class RaftNode {
   }
 
   /**
-   * Appends an entry at the primary; returns its TxId, or undefined if this node is not
-   * the primary or holds uncommittedEntriesMax entries past its commit seqno already.
-   * A TxId is a promise only once committed: it may still be rolled back.
+   * Appends an entry at the primary; returns its TxId, or undefined when canPropose() is
+   * false. With `configuration`, the entry sets the voting nodes from here on, at once
+   * (configuration.ts); the node layer keeps one change in flight at a time. A TxId is a
+   * promise only once committed: it may still be rolled back.
    */
-  propose(data: Uint8Array, isSignature: boolean): TxId | undefined {
+  propose(data: Uint8Array, isSignature: boolean, configuration?: readonly string[]): TxId | undefined {
     this.#assertNoPendingReady();
-    if (this.#role !== 'primary') return undefined;
-    if (this.#log.lastSeqno - this.#commitSeqno >= uncommittedEntriesMax) return undefined;
+    if (!this.canPropose()) return undefined;
     const txId = { view: this.#view, seqno: this.#log.lastSeqno + 1 };
-    this.#log.append({ ...txId, isSignature, data });
-    for (const peer of this.#peers) this.#sendAppend(peer, false);
-    this.#maybeCommit();
+    this.#append(configuration === undefined ? { ...txId, isSignature, data } : { ...txId, isSignature, data, configuration: [...configuration] });
+    for (const peer of this.peers) this.#sendAppend(peer, false);
     return txId;
+  }
+
+  /**
+   * Whether propose() would take an entry now: this node is primary and holds fewer than
+   * uncommittedEntriesMax entries past its commit seqno. Ask before committing a client
+   * write to the store, since a refused proposal cannot be undone there.
+   */
+  canPropose(): boolean {
+    return this.#role === 'primary' && this.#log.lastSeqno - this.#commitSeqno < uncommittedEntriesMax;
   }
 
   /** Whether ready() would return anything to do. */
   hasReady(): boolean {
     return this.#outbox.length > 0 || this.#rolledBackTo !== undefined
-      || this.#persistedSeqno < this.#log.lastSeqno || this.#appliedSeqno < this.#commitSeqno;
+      || this.#persistedSeqno < this.#log.lastSeqno || this.#appliedSeqno < this.#commitSeqno
+      || this.#view !== this.#readyHardState.view || this.#votedFor !== this.#readyHardState.votedFor;
   }
 
   /** The work for the caller, in the order the Ready's field comments give. Then advance(). */
@@ -195,16 +255,22 @@ export class RaftNode {
     };
     this.#outbox = [];
     this.#rolledBackTo = undefined;
+    this.#readyHardState = ready.hardState;
     this.#pending = { persistedSeqno: lastSeqno, appliedSeqno: this.#commitSeqno };
     return ready;
   }
 
-  /** The caller has done everything the last Ready asked. */
+  /**
+   * The caller has done everything the last Ready asked. A primary's own entries count
+   * towards commit only now that they are durable (etcd does the same; Raft thesis
+   * §10.2.1), so this may commit: check hasReady() again.
+   */
   advance(): void {
     assert(this.#pending !== undefined, 'advance() without ready()');
     this.#persistedSeqno = this.#pending.persistedSeqno;
     this.#appliedSeqno = this.#pending.appliedSeqno;
     this.#pending = undefined;
+    if (this.#role === 'primary') this.#maybeCommit();
   }
 
   get hardState(): HardState {
@@ -212,18 +278,21 @@ export class RaftNode {
   }
 
   /**
-   * How many nodes (this one included) must hold a signature for the primary to commit it.
-   * A seam for the simulation's planted-bug test; nothing else overrides it.
+   * Whether the nodes for which `agrees` holds make a quorum: a majority of EVERY active
+   * configuration (Raft thesis §4.3). Elections, commit and CheckQuorum all decide here.
+   * A seam for the simulation's planted-bug tests; nothing else overrides it.
    */
-  protected commitQuorumSize(): number {
-    return quorumSize(this.configuration);
+  protected hasQuorum(agrees: (node: string) => boolean): boolean {
+    return this.#configurations.hasQuorum(agrees);
   }
 
   // --- Time -------------------------------------------------------------------------
 
   #tickElection(): void {
     this.#electionElapsed++;
-    if (this.#electionElapsed >= this.#randomizedElectionTimeoutTicks) this.#campaign(true);
+    // A node in no active configuration has no election to win: it waits for a primary to
+    // catch it up (a joiner) or for nothing (a retired node).
+    if (this.#electionElapsed >= this.#randomizedElectionTimeoutTicks && this.#configurations.includes(this.id)) this.#campaign(true);
   }
 
   #tickPrimary(): void {
@@ -233,16 +302,16 @@ export class RaftNode {
       this.#electionElapsed = 0;
       // CheckQuorum (Raft thesis §6.2): a primary cut off from a majority steps down, so
       // clients stop waiting on it and its lease cannot block a new election forever.
-      const active = hasQuorum(this.configuration, (node) => node === this.id || this.#progressOf(node).recentActive);
+      const active = this.hasQuorum((node) => node === this.id || this.#progressOf(node).recentActive);
       if (!active) {
         this.#becomeBackup(this.#view, undefined);
         return;
       }
-      for (const peer of this.#peers) this.#progressOf(peer).recentActive = false;
+      for (const progress of this.#progress.values()) progress.recentActive = false;
     }
     if (this.#heartbeatElapsed >= this.#heartbeatTicks) {
       this.#heartbeatElapsed = 0;
-      for (const peer of this.#peers) {
+      for (const peer of this.peers) {
         // Unacknowledged sends may be lost: start over from nextSeqno; a refusal backs off.
         this.#progressOf(peer).inflight = 0;
         this.#sendAppend(peer, true);
@@ -280,6 +349,7 @@ export class RaftNode {
 
   /** PreVote first (Raft thesis §9.6): ask whether we could win before raising the view. */
   #campaign(preVote: boolean): void {
+    assert(this.#configurations.includes(this.id), 'only a node of an active configuration campaigns');
     if (preVote) {
       assert(this.#role !== 'primary', 'a primary does not campaign');
       this.#role = 'pre-candidate';
@@ -302,17 +372,18 @@ export class RaftNode {
       preVote,
       lastSignedTxId: this.#log.lastSignedTxId,
     };
-    for (const peer of this.#peers) this.#send(peer, request);
+    for (const peer of this.peers) this.#send(peer, request);
   }
 
   /** Moves on if the votes decide the election; returns whether they did. */
   #tallyVotes(): boolean {
-    if (hasQuorum(this.configuration, (node) => this.#votes.get(node) === true)) {
+    if (this.hasQuorum((node) => this.#votes.get(node) === true)) {
       if (this.#role === 'pre-candidate') this.#campaign(false);
       else this.#becomePrimary();
       return true;
     }
-    if (hasQuorum(this.configuration, (node) => this.#votes.get(node) === false)) {
+    // Lost once not even every vote still to come could make a quorum.
+    if (!this.hasQuorum((node) => this.#votes.get(node) !== false)) {
       this.#becomeBackup(this.#view, undefined);
       return true;
     }
@@ -329,11 +400,14 @@ export class RaftNode {
     // CCF: entries after the last signature were never committable anywhere (commit stops
     // only at signatures), so the new primary drops them rather than re-sign them.
     this.#truncateAfter(this.#log.lastSignedTxId.seqno);
-    for (const peer of this.#peers) {
-      this.#progress.set(peer, { matchSeqno: 0, nextSeqno: this.#log.lastSeqno + 1, inflight: 0, recentActive: false });
+    // That suffix may have held the configuration that made this node a voter (thesis
+    // §4.1: configurations go with their entries). A primary of no configuration stops.
+    if (!this.#configurations.includes(this.id)) {
+      this.#becomeBackup(this.#view, undefined);
+      return;
     }
-    for (const peer of this.#peers) this.#sendAppend(peer, true);
-    this.#maybeCommit();
+    this.#addProgress(this.#log.lastSeqno + 1);
+    for (const peer of this.peers) this.#sendAppend(peer, true);
   }
 
   // --- Votes --------------------------------------------------------------------------
@@ -344,7 +418,7 @@ export class RaftNode {
     const upToDate = compareTxIds(request.lastSignedTxId, this.#log.lastSignedTxId) >= 0;
     if (request.preVote) {
       const granted = request.view > this.#view && upToDate;
-      this.#send(request.from, { type: 'request-vote-response', from: this.id, view: granted ? request.view : this.#view, preVote: true, granted });
+      this.#send(request.from, { type: 'request-vote-response', from: this.id, view: granted ? request.view : this.#view, preVote: true, granted, commitTxId: this.#commitTxId() });
       return;
     }
     assert.equal(request.view, this.#view);
@@ -356,7 +430,7 @@ export class RaftNode {
       this.#votedFor = request.from;
       this.#electionElapsed = 0;
     }
-    this.#send(request.from, { type: 'request-vote-response', from: this.id, view: this.#view, preVote: false, granted });
+    this.#send(request.from, { type: 'request-vote-response', from: this.id, view: this.#view, preVote: false, granted, commitTxId: this.#commitTxId() });
   }
 
   // --- Step functions, one per role (etcd's stepLeader / stepCandidate / stepFollower) --
@@ -431,7 +505,7 @@ export class RaftNode {
         continue;
       }
       if (existing !== undefined) this.#truncateAfter(entry.seqno - 1);
-      this.#log.append(entry);
+      this.#append(entry);
     }
     const lastNewSeqno = prevTxId.seqno + entries.length;
     // Only the part of our log just checked against the primary's may be committed, and
@@ -451,6 +525,8 @@ export class RaftNode {
         progress.matchSeqno = response.matchSeqno;
         progress.nextSeqno = Math.max(progress.nextSeqno, response.matchSeqno + 1);
         this.#maybeCommit();
+        // The commit may have retired this primary, or removed the sender.
+        if (this.#role !== 'primary' || !this.#progress.has(response.from)) return;
       }
       this.#sendAppend(response.from, false);
       return;
@@ -491,29 +567,87 @@ export class RaftNode {
   }
 
   /**
-   * Commits the last signature held by a majority, if it is of this view: Raft §5.4.2
+   * Commits the last signature held by a quorum, if it is of this view: Raft §5.4.2
    * (earlier views' entries commit only beneath one of ours) plus CCF's signature rule.
+   * The primary counts its own log only as far as it is durable (persistedSeqno), and
+   * only in configurations it belongs to (thesis §4.2.2).
    */
   #maybeCommit(): void {
     assert.equal(this.#role, 'primary');
-    const matches = this.configuration.nodes
-      .map((node) => (node === this.id ? this.#log.lastSeqno : this.#progressOf(node).matchSeqno))
-      .sort((a, b) => b - a);
-    const replicatedSeqno = matches[this.commitQuorumSize() - 1] ?? 0;
+    const matchOf = (node: string): number => (node === this.id ? this.#persistedSeqno : this.#progressOf(node).matchSeqno);
+    // The highest seqno a quorum holds is one of the nodes' match seqnos: try them, highest first.
+    const candidates = [this.#persistedSeqno];
+    for (const progress of this.#progress.values()) candidates.push(progress.matchSeqno);
+    candidates.sort((a, b) => b - a);
+    let replicatedSeqno = 0;
+    for (const candidate of candidates) {
+      if (candidate <= this.#commitSeqno) return;
+      if (this.hasQuorum((node) => matchOf(node) >= candidate)) {
+        replicatedSeqno = candidate;
+        break;
+      }
+    }
     const target = this.#log.lastSignatureAtOrBefore(replicatedSeqno);
-    if (target > this.#commitSeqno && this.#log.at(target).view === this.#view) this.#commitTo(target);
+    if (target <= this.#commitSeqno || this.#log.at(target).view !== this.#view) return;
+    this.#commitTo(target);
+    // Nodes no longer in any active configuration are sent one last append, so they may
+    // learn that they left and stop campaigning; then the primary stops replicating to them.
+    // A primary outside the newest committed configuration retires likewise (CCF; thesis
+    // §4.2.2), after telling every node of the commit that makes the new configuration
+    // the only one in force.
+    const retiring = !this.#configurations.newestCommitted.includes(this.id);
+    const departed = [...this.#progress.keys()].filter((peer) => retiring || !this.#configurations.includes(peer));
+    for (const peer of departed) this.#sendAppend(peer, true);
+    if (retiring) this.#becomeBackup(this.#view, undefined);
+    else for (const peer of departed) this.#progress.delete(peer);
+  }
+
+  /**
+   * Another node's commit TxId, if this log holds it: by Log Matching (Raft §5.3) the whole
+   * prefix is the same, so it is committed here too. Learnt from vote responses, it lets a
+   * candidate forget configurations that the commit retired (thesis §4.3), whose nodes may
+   * have left or refuse it for holding a longer log.
+   */
+  #learnCommit(txId: TxId): void {
+    if (txId.seqno <= this.#commitSeqno || !this.#log.matches(txId)) return;
+    this.#commitTo(txId.seqno);
+    // A campaign of a node the commit removed would end in a primary of no configuration.
+    if (this.#role !== 'backup' && !this.#configurations.includes(this.id)) this.#becomeBackup(this.#view, undefined);
+  }
+
+  /** The TxId at the commit seqno ({0, 0} before any commit). */
+  #commitTxId(): TxId {
+    return this.#log.txIdAt(this.#commitSeqno) ?? assert.fail('commit seqno past the log');
   }
 
   #commitTo(seqno: number): void {
     assert(seqno > this.#commitSeqno, `commit seqno must only grow (${this.#commitSeqno} -> ${seqno})`);
     assert(this.#log.at(seqno).isSignature, 'commit stops only at signature entries');
     this.#commitSeqno = seqno;
+    this.#configurations.committedTo(seqno);
+  }
+
+  /** Appends to the log; an entry's configuration takes effect at once (thesis §4.1). */
+  #append(entry: Entry): void {
+    this.#log.append(entry);
+    if (entry.configuration === undefined) return;
+    this.#configurations.appended(entry.seqno, entry.configuration);
+    if (this.#role === 'primary') this.#addProgress(entry.seqno);
+  }
+
+  /** A primary tracks every peer; a new one is probed from `nextSeqno` (a refusal backs off). */
+  #addProgress(nextSeqno: number): void {
+    assert.equal(this.#role, 'primary');
+    for (const peer of this.peers) {
+      if (!this.#progress.has(peer)) this.#progress.set(peer, { matchSeqno: 0, nextSeqno, inflight: 0, recentActive: false });
+    }
   }
 
   #truncateAfter(seqno: number): void {
     if (seqno >= this.#log.lastSeqno) return;
     assert(seqno >= this.#commitSeqno, `rolling back to ${seqno} would lose committed ${this.#commitSeqno}`);
     this.#log.truncateAfter(seqno);
+    this.#configurations.truncatedAfter(seqno);
     this.#rolledBackTo = Math.min(this.#rolledBackTo ?? seqno, seqno);
     this.#persistedSeqno = Math.min(this.#persistedSeqno, seqno);
   }

@@ -26,11 +26,18 @@ export interface Ready {
   readonly messages: readonly Envelope[];
   /**
    * 5. Entries newly committed, in seqno order, to apply once they are durable (they may
-   * include some of entriesToPersist). After a restart they start again from seqno 1.
+   * include some of entriesToPersist). After a restart they continue after the persisted
+   * commit seqno. A primary counts its own entries only once advance() says they are
+   * durable, so a lone primary commits in advance() and a second ready() carries what it
+   * committed: loop `while (hasReady())`.
    */
   readonly committed: readonly Entry[];
   /** Volatile state, for the caller's information: a new primary should propose a signature. */
   readonly role: Role;
   readonly primaryId: string | undefined;
+  /**
+   * Record this durably once `committed` is applied (a ledger's commit marker): a restart
+   * passes it back as `persisted.commitSeqno`.
+   */
   readonly commitSeqno: number;
 }

@@ -13,7 +13,10 @@ export const MEMBER_INFO_MAP = 'public:coco.gov.members.info';
 export const USER_CERTS_MAP = 'public:coco.gov.users.certs';
 export const USER_INFO_MAP = 'public:coco.gov.users.info';
 export const NODES_MAP = 'public:coco.gov.nodes.info';
+/** The code manifest: measurement (lowercase hex) → CodeIdInfo. */
 export const CODE_IDS_MAP = 'public:coco.gov.nodes.code_ids';
+/** The TEE manifest: platform name → TeePlatformInfo. */
+export const TEE_PLATFORMS_MAP = 'public:coco.gov.nodes.tee_platforms';
 export const CONSTITUTION_MAP = 'public:coco.gov.constitution';
 
 export type ServiceStatus = 'Opening' | 'Open';
@@ -43,4 +46,24 @@ export interface NodeInfo {
   readonly cert: string;
   readonly rpc_address: string;
   readonly node_to_node_address: string;
+}
+
+export type CodeStatus = 'AllowedToJoin';
+
+/**
+ * A measurement a joining node may run. Keyed by the measurement itself, so the platform
+ * it was taken on is part of the value: the same bytes measured on another platform mean
+ * other code, and are refused.
+ */
+export interface CodeIdInfo {
+  readonly status: CodeStatus;
+  /** The attestation platform the measurement belongs to, e.g. `virtual`. */
+  readonly platform: string;
+}
+
+export type TeePlatformStatus = 'Allowed';
+
+/** A platform whose attestations the service accepts at join. */
+export interface TeePlatformInfo {
+  readonly status: TeePlatformStatus;
 }

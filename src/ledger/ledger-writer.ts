@@ -16,6 +16,18 @@ export interface LedgerWriterOptions {
   readonly signer: NodeSigner;
   /** Sign after this many transactions since the last signature; 0 signs only on request. */
   readonly signatureIntervalTx: number;
+  /** Told of each entry right after it is appended (a replicating node proposes it to consensus). */
+  readonly onEntry?: (entry: WrittenEntry) => void;
+}
+
+export interface WrittenEntry {
+  readonly view: number;
+  readonly seqno: number;
+  readonly isSignature: boolean;
+  readonly data: Buffer;
+  readonly writeSet: WriteSet;
+  /** The record a signature transaction carries. */
+  readonly signature?: SignatureRecord;
 }
 
 export class LedgerWriter {
@@ -41,16 +53,17 @@ export class LedgerWriter {
 
   /** Records a write set the store just committed; may follow it with a signature transaction. */
   append(view: number, writeSet: WriteSet): void {
-    const { history, ledger, signatureIntervalTx } = this.#options;
+    const { history, ledger, signatureIntervalTx, onEntry } = this.#options;
     const entry = history.recordWriteSet(view, writeSet);
     ledger.append(writeSet.version, entry, { isSignature: false });
+    onEntry?.({ view, seqno: writeSet.version, isSignature: false, data: entry, writeSet });
     this.#unsignedTx += 1;
     if (signatureIntervalTx > 0 && this.#unsignedTx >= signatureIntervalTx) this.sign(view);
   }
 
   /** Commits a signature transaction over everything before it. */
   sign(view: number): SignatureRecord {
-    const { store, history, ledger, signer } = this.#options;
+    const { store, history, ledger, signer, onEntry } = this.#options;
     const record = history.nextSignature(signer, view);
     const tx = store.begin({ privileged: true });
     tx.map<number, SignatureRecord>(SIGNATURES_MAP).set(SIGNATURE_KEY, record);
@@ -58,6 +71,7 @@ export class LedgerWriter {
     assert(result.status === 'committed' && result.version === record.seqno, 'a signature transaction commits at the seqno it signs for');
     const entry = history.recordWriteSet(view, result.writeSet, 'signature');
     ledger.append(record.seqno, entry, { isSignature: true });
+    onEntry?.({ view, seqno: record.seqno, isSignature: true, data: entry, writeSet: result.writeSet, signature: record });
     this.#unsignedTx = 0;
     this.#lastSignature = record;
     return record;

@@ -1,36 +1,35 @@
-// A Coco node that starts a new service: it makes the service and node identities,
-// writes genesis, and from then on turns every committed transaction into a ledger
-// entry, signs the history every `interval_tx` transactions or `interval_ms` after the
-// first unsigned one, and commits at each signature once it is on disk (one node is
-// its own majority; consensus replaces that rule later). It answers what operators and
-// clients ask about transactions: status, commit, receipts.
+// A Coco node: one replica of the service (store, history, ledger files, Raft) at the
+// edge of time and the network. It ticks consensus on a timer, carries Raft messages
+// over the node-to-node channel, signs every `interval_tx` transactions or `interval_ms`
+// after the first unsigned one while it is primary, and answers what operators and
+// clients ask about transactions. A node either starts a new service (genesis) or joins
+// a running one with what the service gave it at join (join-admission.ts).
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { decodeMessage, encodeMessage } from '../consensus/message-codec.js';
+import { RaftNode } from '../consensus/raft-node.js';
+import type { Role } from '../consensus/ready.js';
 import { parseCertificate } from '../crypto/certificate.js';
+import { NODES_MAP, type NodeInfo } from '../gov/service-maps.js';
 import { Store } from '../kv/store.js';
 import type { WriteSet } from '../kv/write-set.js';
 import { ChunkedLedger } from '../ledger/chunked-ledger.js';
 import { LedgerSecret } from '../ledger/ledger-secret.js';
-import { LedgerWriter } from '../ledger/ledger-writer.js';
-import type { Receipt } from '../ledger/receipt.js';
 import type { SignatureRecord } from '../ledger/signature.js';
 import type { TxId } from '../ledger/tx-id.js';
 import { TxHistory } from '../ledger/tx-history.js';
-import type { NodeInfo } from '../gov/service-maps.js';
+import { ChannelError } from './channel/channel-error.js';
+import { NodeChannel } from './channel/node-channel.js';
+import { consensusTiming } from './consensus-timing.js';
 import { DirectoryLedgerFiles } from './directory-ledger-files.js';
-import { writeGenesis } from './genesis.js';
-import { ConfigError, configPath, type NodeConfig } from './node-config.js';
+import { writeGenesis, type Genesis } from './genesis.js';
+import { HardStateFile } from './hard-state-file.js';
+import { ConfigError, configPath, type JoinCommand, type NodeConfig, type StartCommand } from './node-config.js';
+import { Replica, type ReceiptLookup, type TxStatus } from './replica.js';
 import { createNodeIdentity, createServiceIdentity, type NodeIdentity, type ServiceIdentity } from './service-identity.js';
 
-export type TxStatus = 'Unknown' | 'Pending' | 'Committed' | 'Invalid';
-
-export type ReceiptLookup =
-  | { readonly status: 'ready'; readonly receipt: Receipt }
-  | { readonly status: 'pending' | 'unknown' | 'invalid' };
-
-/** The view a single-node service runs in until consensus brings elections. */
-const SINGLE_NODE_VIEW = 1;
+export type { ReceiptLookup, TxStatus } from './replica.js';
 
 export class NodeStartError extends Error {
   constructor(message: string) {
@@ -39,35 +38,77 @@ export class NodeStartError extends Error {
   }
 }
 
+/** What a joining node receives from the service once admitted (join-admission.ts). */
+export interface JoinedService {
+  readonly service: ServiceIdentity;
+  readonly identity: NodeIdentity;
+  readonly ledgerSecret: LedgerSecret;
+  /** Nodes to reach before this node's own store knows them: id → node-to-node address. */
+  readonly peers: ReadonlyMap<string, string>;
+}
+
+/** The parts every node is built from, whether it starts or joins. */
+interface NodeParts {
+  readonly config: NodeConfig;
+  readonly logger: Logger;
+  readonly service: ServiceIdentity;
+  readonly identity: NodeIdentity;
+  readonly secret: LedgerSecret;
+  readonly bootstrap: boolean;
+  readonly peers: ReadonlyMap<string, string>;
+}
+
 export class CocoNode {
   readonly store = new Store();
-  readonly view = SINGLE_NODE_VIEW;
   readonly #config: NodeConfig;
   readonly #logger: Logger;
   readonly #service: ServiceIdentity;
   readonly #identity: NodeIdentity;
-  readonly #history: TxHistory;
+  readonly #secret: LedgerSecret;
   readonly #ledger: ChunkedLedger;
-  readonly #writer: LedgerWriter;
-  /** Signature records in seqno order, to find the one that proves a transaction. */
-  readonly #signatures: SignatureRecord[] = [];
-  #commitSeqno = 0;
+  readonly #replica: Replica;
+  /** Addresses learnt at join, for peers this node's store does not list yet. */
+  readonly #joinPeers: ReadonlyMap<string, string>;
+  readonly #tickMs: number;
+  #channel: NodeChannel | undefined;
+  #channelPeers = new Map<string, string>();
+  #tickTimer: NodeJS.Timeout | undefined;
   #signatureTimer: NodeJS.Timeout | undefined;
+  #driveScheduled = false;
   #stopping = false;
+  #lastRole: Role | undefined;
 
-  private constructor(config: NodeConfig, logger: Logger, service: ServiceIdentity, identity: NodeIdentity, ledger: ChunkedLedger) {
+  private constructor(parts: NodeParts) {
+    const { config, identity } = parts;
     this.#config = config;
-    this.#logger = logger;
-    this.#service = service;
+    this.#logger = parts.logger;
+    this.#service = parts.service;
     this.#identity = identity;
-    this.#history = new TxHistory(new LedgerSecret(randomBytes(32)));
-    this.#ledger = ledger;
-    this.#writer = new LedgerWriter({
+    this.#secret = parts.secret;
+    this.#joinPeers = parts.peers;
+    const ledgerDirectory = configPath(config, config.ledger.directory);
+    mkdirSync(ledgerDirectory, { recursive: true });
+    mkdirSync(configPath(config, config.snapshots.directory), { recursive: true });
+    this.#ledger = ChunkedLedger.open(new DirectoryLedgerFiles(ledgerDirectory), { chunkBytesTarget: config.ledger.chunk_bytes }).ledger;
+    const timing = consensusTiming(config.consensus);
+    this.#tickMs = timing.tickMs;
+    const hardState = new HardStateFile(configPath(config, config.consensus.state_file));
+    const raft = new RaftNode({
+      id: identity.nodeId,
+      initialConfiguration: parts.bootstrap ? [identity.nodeId] : [],
+      electionTimeoutTicks: timing.electionTimeoutTicks,
+      heartbeatTicks: timing.heartbeatTicks,
+      random: Math.random,
+      ...(parts.bootstrap ? { bootstrap: true as const } : {}),
+    });
+    this.#replica = new Replica({
       store: this.store,
-      history: this.#history,
-      ledger,
+      history: new TxHistory(parts.secret),
+      ledger: this.#ledger,
+      raft,
       signer: identity,
       signatureIntervalTx: config.signatures.interval_tx,
+      persistHardState: (state) => hardState.write(state),
     });
   }
 
@@ -75,31 +116,23 @@ export class CocoNode {
    * Starts a new service. Refuses a ledger directory that is not empty (restarting a
    * service from its ledger is the recovery work) and then touches nothing.
    */
-  static async startNewService(config: NodeConfig, logger: Logger, now: Date): Promise<CocoNode> {
-    const ledgerDirectory = configPath(config, config.ledger.directory);
-    if (existsSync(ledgerDirectory) && readdirSync(ledgerDirectory).length > 0) {
-      throw new NodeStartError(
-        `ledger directory ${ledgerDirectory} is not empty: starting a new service needs an empty one ` +
-          '(restarting a service from its ledger is not supported yet); nothing was changed',
-      );
-    }
-    const members = config.command.members.map((member) => ({
+  static async startNewService(config: NodeConfig, logger: Logger, now: Date, genesisExtras: GenesisExtras): Promise<CocoNode> {
+    refuseUsedLedger(config);
+    const command = config.command as StartCommand;
+    if (command.type !== 'start') throw new ConfigError('startNewService needs a start command');
+    const members = command.members.map((member) => ({
       certificate: readCertificate(config, member.certificate, 'member certificate'),
       encryptionPublicKey: readPem(config, member.encryption_public_key, 'member encryption public key'),
       ...(member.data === undefined ? {} : { data: member.data }),
     }));
-    const users = config.command.users.map((user) => ({
+    const users = command.users.map((user) => ({
       certificate: readCertificate(config, user.certificate, 'user certificate'),
       ...(user.data === undefined ? {} : { data: user.data }),
     }));
 
     const service = await createServiceIdentity(config.curve, now);
-    const rpcHost = config.network.rpc_address.slice(0, config.network.rpc_address.lastIndexOf(':'));
-    const identity = await createNodeIdentity(service, config.curve, rpcHost, now);
-    mkdirSync(ledgerDirectory, { recursive: true });
-    mkdirSync(configPath(config, config.snapshots.directory), { recursive: true });
-    const { ledger } = ChunkedLedger.open(new DirectoryLedgerFiles(ledgerDirectory), { chunkBytesTarget: config.ledger.chunk_bytes });
-    const node = new CocoNode(config, logger, service, identity, ledger);
+    const identity = await createNodeIdentity(service, config.curve, hostOf(config.network.rpc_address), now);
+    const node = new CocoNode({ config, logger, service, identity, secret: new LedgerSecret(randomBytes(32)), bootstrap: true, peers: new Map() });
 
     const tx = node.store.begin({ privileged: true });
     const nodeInfo: NodeInfo = {
@@ -108,25 +141,70 @@ export class CocoNode {
       rpc_address: config.network.rpc_address,
       node_to_node_address: config.network.node_to_node_address,
     };
-    const ids = writeGenesis(tx, { serviceCertificate: service.certificate, members, users, nodeId: identity.nodeId, node: nodeInfo });
+    const ids = writeGenesis(tx, {
+      serviceCertificate: service.certificate,
+      members,
+      users,
+      nodeId: identity.nodeId,
+      node: nodeInfo,
+      platform: genesisExtras.platform,
+      measurement: genesisExtras.measurement,
+    });
     const genesis = tx.commit();
     if (genesis.status !== 'committed') throw new Error('genesis transaction did not commit');
-    node.committed(genesis.writeSet);
+    node.#replica.committed(genesis.writeSet);
     node.sign();
     writeFileSync(configPath(config, config.service_certificate_file), service.certificate);
     logger.info({ nodeId: identity.nodeId, members: ids.memberIds.length, users: ids.userIds.length }, 'created a new service');
     return node;
   }
 
-  get nodeId(): string {
-    return this.#identity.nodeId;
+  /** A node admitted to a running service: empty store, caught up by the primary. */
+  static joinService(config: NodeConfig, logger: Logger, joined: JoinedService): CocoNode {
+    refuseUsedLedger(config);
+    if ((config.command as JoinCommand).type !== 'join') throw new ConfigError('joinService needs a join command');
+    const node = new CocoNode({ config, logger, service: joined.service, identity: joined.identity, secret: joined.ledgerSecret, bootstrap: false, peers: joined.peers });
+    logger.info({ nodeId: joined.identity.nodeId, peers: [...joined.peers.keys()] }, 'joined the service; catching up');
+    return node;
   }
 
-  get serviceCertificate(): string {
-    return this.#service.certificate;
+  /** Opens the node-to-node channel and starts consensus time. */
+  async run(): Promise<void> {
+    this.#channel = await NodeChannel.open({
+      nodeId: this.nodeId,
+      privateKey: this.tlsKey,
+      certificate: this.#identity.certificate,
+      serviceCertificate: this.#service.certificate,
+      listenAddress: this.#config.network.node_to_node_address,
+      isTrustedPeer: (nodeId) => this.#isKnownNode(nodeId),
+      onMessage: (from, payload) => this.#receive(from, payload),
+      onRequest: (from, payload) => this.#onRequest(from, payload),
+      logger: this.#logger,
+    });
+    this.#refreshPeers();
+    this.#tickTimer = setInterval(() => {
+      this.#replica.tick();
+      this.#drive();
+    }, this.#tickMs);
+    this.#tickTimer.unref();
   }
 
-  /** PEM of the node key, for the RPC server's TLS. */
+  /** Answers forwarded requests (set by the RPC layer). */
+  requestHandler: ((from: string, payload: Uint8Array) => Promise<Uint8Array>) | undefined;
+
+  get nodeId(): string { return this.#identity.nodeId; }
+  get serviceCertificate(): string { return this.#service.certificate; }
+  get service(): ServiceIdentity { return this.#service; }
+  get ledgerSecret(): LedgerSecret { return this.#secret; }
+  get view(): number { return this.#replica.view; }
+  get role(): Role { return this.#replica.role; }
+  get primaryId(): string | undefined { return this.#replica.primaryId; }
+  get lastSeqno(): number { return this.#replica.lastSeqno; }
+  get commitSeqno(): number { return this.#replica.commitSeqno; }
+  get nodeToNodeAddress(): string { return this.#channel?.address ?? this.#config.network.node_to_node_address; }
+  get channel(): NodeChannel | undefined { return this.#channel; }
+
+  /** PEM of the node key, for TLS. */
   get tlsKey(): string {
     return this.#identity.keyPair.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
   }
@@ -136,17 +214,7 @@ export class CocoNode {
     return `${this.#identity.certificate.trim()}\n${this.#service.certificate.trim()}\n`;
   }
 
-  get nodeCertificate(): string {
-    return this.#identity.certificate;
-  }
-
-  get lastSeqno(): number {
-    return this.#history.lastSeqno;
-  }
-
-  get commitSeqno(): number {
-    return this.#commitSeqno;
-  }
+  get nodeCertificate(): string { return this.#identity.certificate; }
 
   get ledgerBytes(): number {
     return this.#ledger.chunks().reduce((sum, chunk) => sum + chunk.sizeBytes, 0);
@@ -154,87 +222,156 @@ export class CocoNode {
 
   /** The RPC server's hook: a handler's transaction just committed in the store. */
   committed(writeSet: WriteSet): TxId {
-    const signedBefore = this.#writer.lastSignature;
-    this.#writer.append(this.view, writeSet);
-    const signed = this.#writer.lastSignature;
-    if (signed !== signedBefore && signed !== undefined) this.#afterSignature(signed);
-    else this.#armSignatureTimer();
-    return { view: this.view, seqno: writeSet.version };
+    const txId = this.#replica.committed(writeSet);
+    this.#scheduleDrive();
+    return txId;
   }
 
-  txIdAt(version: number): TxId {
-    return { view: this.view, seqno: version };
+  txIdAt(seqno: number): TxId {
+    return this.#replica.txIdAt(seqno);
   }
 
   writesRefused(): string | undefined {
-    return this.#stopping ? 'the node is shutting down' : undefined;
+    return this.#stopping ? 'the node is shutting down' : this.#replica.writesRefused();
   }
 
-  /** Signs everything written so far (a signature transaction), then commits it. */
+  /** Signs everything written so far (a signature transaction) and processes it at once. */
   sign(): SignatureRecord {
-    const record = this.#writer.sign(this.view);
-    this.#afterSignature(record);
+    const record = this.#replica.sign();
+    this.#drive();
     return record;
   }
 
   txStatus(txId: TxId): TxStatus {
-    if (txId.seqno > this.lastSeqno) return txId.view < this.view ? 'Invalid' : 'Unknown';
-    if (txId.view !== this.txIdAt(txId.seqno).view) return 'Invalid';
-    return txId.seqno <= this.#commitSeqno ? 'Committed' : 'Pending';
+    return this.#replica.txStatus(txId);
   }
 
-  /** A receipt for a committed transaction: its entry, proven by the first signature after it. */
   receipt(txId: TxId): ReceiptLookup {
-    const status = this.txStatus(txId);
-    if (status === 'Invalid') return { status: 'invalid' };
-    if (status === 'Unknown') return { status: 'unknown' };
-    if (status === 'Pending') return { status: 'pending' };
-    const signature = this.#signatureCovering(txId.seqno);
-    const read = this.#ledger.read(txId.seqno);
-    if (signature === undefined || read === undefined) return { status: 'pending' };
-    return { status: 'ready', receipt: this.#history.receipt(read.entry, signature) };
+    return this.#replica.receipt(txId);
   }
 
-  /** Stops taking writes, signs and commits what was written, and closes the ledger. */
-  stop(): void {
+  /** Sends a forwarded request to another node over the channel. */
+  forward(to: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    if (this.#channel === undefined) return Promise.reject(new ChannelError('the node-to-node channel is not open', { sent: false }));
+    return this.#channel.request(to, payload, timeoutMs);
+  }
+
+  /** Stops taking writes, signs what it wrote if primary, closes the channel and the ledger. */
+  async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    clearInterval(this.#tickTimer);
     clearTimeout(this.#signatureTimer);
-    if (this.#writer.unsignedTx > 0) this.sign();
+    if (this.#replica.role === 'primary' && this.#replica.unsignedTx > 0) this.sign();
+    this.#drive();
+    await this.#channel?.close();
     this.#ledger.close();
-    this.#logger.info({ commitSeqno: this.#commitSeqno }, 'ledger closed');
+    this.#logger.info({ commitSeqno: this.commitSeqno, lastSeqno: this.lastSeqno }, 'ledger closed');
+  }
+
+  #receive(from: string, payload: Uint8Array): void {
+    if (this.#stopping) return;
+    let message;
+    try {
+      message = decodeMessage(payload);
+    } catch (error) {
+      this.#logger.warn({ from, err: error }, 'dropped a malformed consensus message');
+      return;
+    }
+    // The channel authenticated the sender: a message claiming another sender is refused.
+    if (message.from !== from) {
+      this.#logger.warn({ from, claimed: message.from }, 'dropped a consensus message naming another sender');
+      return;
+    }
+    this.#replica.step(message);
+    this.#scheduleDrive();
+  }
+
+  #onRequest(from: string, payload: Uint8Array): Promise<Uint8Array> {
+    if (this.requestHandler === undefined) return Promise.reject(new Error('this node takes no forwarded requests yet'));
+    return this.requestHandler(from, payload);
+  }
+
+  #scheduleDrive(): void {
+    if (this.#driveScheduled) return;
+    this.#driveScheduled = true;
+    setImmediate(() => {
+      this.#driveScheduled = false;
+      this.#drive();
+    });
+  }
+
+  /** Processes every Ready consensus has, sending its messages; then keeps timers and peers in step. */
+  #drive(): void {
+    while (this.#replica.hasReady()) {
+      for (const { to, message } of this.#replica.processReady()) this.#channel?.send(to, encodeMessage(message));
+    }
+    const role = this.#replica.role;
+    if (role !== this.#lastRole) {
+      this.#logger.info({ role, view: this.view, primaryId: this.primaryId }, 'consensus role');
+      this.#lastRole = role;
+    }
+    this.#refreshPeers();
+    this.#armSignatureTimer();
   }
 
   #armSignatureTimer(): void {
-    if (this.#signatureTimer !== undefined || this.#stopping) return;
+    if (this.#signatureTimer !== undefined || this.#stopping || this.#replica.role !== 'primary' || this.#replica.unsignedTx === 0) return;
     this.#signatureTimer = setTimeout(() => {
       this.#signatureTimer = undefined;
-      if (this.#writer.unsignedTx > 0 && !this.#stopping) this.sign();
+      if (this.#replica.role === 'primary' && this.#replica.unsignedTx > 0 && !this.#stopping) this.sign();
     }, this.#config.signatures.interval_ms);
   }
 
-  /** A signature is durable once flushed and synced; one node is a majority, so it commits. */
-  #afterSignature(record: SignatureRecord): void {
-    clearTimeout(this.#signatureTimer);
-    this.#signatureTimer = undefined;
-    this.#signatures.push(record);
-    this.#ledger.flush();
-    this.#ledger.sync();
-    this.#ledger.commit(record.seqno);
-    this.store.compact(record.seqno);
-    this.#commitSeqno = record.seqno;
+  /** Keeps the channel's peers to the nodes consensus talks to, at their recorded addresses. */
+  #refreshPeers(): void {
+    const channel = this.#channel;
+    if (channel === undefined) return;
+    const wanted = new Map<string, string>();
+    const known = this.#nodeAddresses();
+    for (const id of this.#replica.peers) {
+      const address = known.get(id) ?? this.#joinPeers.get(id);
+      if (address !== undefined) wanted.set(id, address);
+    }
+    // A joiner answers its primary before its own store names any node.
+    for (const [id, address] of this.#joinPeers) if (!wanted.has(id) && id !== this.nodeId) wanted.set(id, address);
+    for (const [id, address] of wanted) if (this.#channelPeers.get(id) !== address) channel.setPeer(id, address);
+    for (const id of this.#channelPeers.keys()) if (!wanted.has(id)) channel.removePeer(id);
+    this.#channelPeers = wanted;
   }
 
-  #signatureCovering(seqno: number): SignatureRecord | undefined {
-    let low = 0;
-    let high = this.#signatures.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if ((this.#signatures[middle] as SignatureRecord).seqno > seqno) high = middle;
-      else low = middle + 1;
+  #nodeAddresses(): Map<string, string> {
+    const tx = this.store.begin();
+    try {
+      const addresses = new Map<string, string>();
+      tx.map<string, NodeInfo>(NODES_MAP).forEach((info, id) => {
+        if (info.status !== 'Retired') addresses.set(id, info.node_to_node_address);
+      });
+      return addresses;
+    } finally {
+      tx.abort();
     }
-    const signature = this.#signatures[low];
-    return signature !== undefined && signature.seqno <= this.#commitSeqno ? signature : undefined;
+  }
+
+  #isKnownNode(nodeId: string): boolean {
+    return this.#joinPeers.has(nodeId) || this.#nodeAddresses().has(nodeId);
+  }
+}
+
+/** What genesis records about the first node's platform, for the code and TEE manifests. */
+export type GenesisExtras = Pick<Genesis, 'platform' | 'measurement'>;
+
+function hostOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(':'));
+}
+
+function refuseUsedLedger(config: NodeConfig): void {
+  const ledgerDirectory = configPath(config, config.ledger.directory);
+  if (existsSync(ledgerDirectory) && readdirSync(ledgerDirectory).length > 0) {
+    throw new NodeStartError(
+      `ledger directory ${ledgerDirectory} is not empty: a node starts or joins with an empty one ` +
+        '(restarting from a ledger is not supported yet); nothing was changed',
+    );
   }
 }
 
@@ -248,7 +385,7 @@ function readCertificate(config: NodeConfig, path: string, what: string): string
   return pem;
 }
 
-function readPem(config: NodeConfig, path: string, what: string): string {
+export function readPem(config: NodeConfig, path: string, what: string): string {
   const resolved = configPath(config, path);
   let text: string;
   try {

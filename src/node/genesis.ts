@@ -1,10 +1,14 @@
 // The genesis transaction: the first entry of a new service's ledger. It records the
 // service certificate and status, the initial members (certificates, encryption keys,
 // data; Accepted until they acknowledge), the initial users, the first node (trusted),
-// and a placeholder constitution, all in the governance maps of src/gov.
+// the code and TEE manifests seeded with the first node's measurement and platform (so
+// nodes running the same code on the same platform may join), and a placeholder
+// constitution, all in the governance maps of src/gov.
+import assert from 'node:assert/strict';
 import { certificateFingerprint } from '../crypto/certificate.js';
 import type { Transaction } from '../kv/transaction.js';
 import {
+  CODE_IDS_MAP,
   CONSTITUTION_MAP,
   MEMBER_CERTS_MAP,
   MEMBER_ENCRYPTION_KEYS_MAP,
@@ -12,13 +16,17 @@ import {
   NODES_MAP,
   SERVICE_INFO_KEY,
   SERVICE_INFO_MAP,
+  TEE_PLATFORMS_MAP,
   USER_CERTS_MAP,
   USER_INFO_MAP,
+  type CodeIdInfo,
   type MemberInfo,
   type NodeInfo,
   type ServiceInfo,
+  type TeePlatformInfo,
   type UserInfo,
 } from '../gov/service-maps.js';
+import { isMeasurement, type AttestationPlatform } from './attestation/attestation.js';
 
 export interface GenesisMember {
   readonly certificate: string;
@@ -37,6 +45,10 @@ export interface Genesis {
   readonly users: readonly GenesisUser[];
   readonly nodeId: string;
   readonly node: NodeInfo;
+  /** The platform the first node runs on: the TEE manifest's first entry. */
+  readonly platform: AttestationPlatform;
+  /** The first node's measurement on `platform` (lowercase hex): the code manifest's first entry. */
+  readonly measurement: string;
 }
 
 /** Until the governance issue ships the constitution runtime, genesis records this. */
@@ -44,6 +56,7 @@ export const PLACEHOLDER_CONSTITUTION = '// The constitution arrives with govern
 
 /** Writes genesis into `tx`, which must be privileged. Returns the member and user ids. */
 export function writeGenesis(tx: Transaction, genesis: Genesis): { memberIds: string[]; userIds: string[] } {
+  assert(isMeasurement(genesis.platform, genesis.measurement), `genesis measurement ${genesis.measurement} is not a ${genesis.platform} measurement`);
   tx.map<number, ServiceInfo>(SERVICE_INFO_MAP).set(SERVICE_INFO_KEY, { cert: genesis.serviceCertificate, status: 'Opening' });
   const memberIds = genesis.members.map((member) => {
     const id = certificateFingerprint(member.certificate);
@@ -59,6 +72,8 @@ export function writeGenesis(tx: Transaction, genesis: Genesis): { memberIds: st
     return id;
   });
   tx.map<string, NodeInfo>(NODES_MAP).set(genesis.nodeId, genesis.node);
+  tx.map<string, TeePlatformInfo>(TEE_PLATFORMS_MAP).set(genesis.platform, { status: 'Allowed' });
+  tx.map<string, CodeIdInfo>(CODE_IDS_MAP).set(genesis.measurement, { status: 'AllowedToJoin', platform: genesis.platform });
   tx.map<number, string>(CONSTITUTION_MAP).set(0, PLACEHOLDER_CONSTITUTION);
   return { memberIds, userIds };
 }

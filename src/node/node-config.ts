@@ -18,21 +18,34 @@ export interface UserConfig {
   readonly data?: unknown;
 }
 
+/** Create a new service; `service_certificate_file` is written. */
+export interface StartCommand {
+  readonly type: 'start';
+  readonly members: readonly MemberConfig[];
+  readonly users: readonly UserConfig[];
+}
+
+/** Join a running service through any of its nodes; `service_certificate_file` is read, to trust it. */
+export interface JoinCommand {
+  readonly type: 'join';
+  readonly target_rpc_address: string;
+  /** How long to keep asking the target before giving up. */
+  readonly timeout_ms: number;
+}
+
 export interface NodeConfig {
   /** Where the file was read from; relative paths below are resolved against its directory. */
   readonly configDirectory: string;
   readonly network: { readonly rpc_address: string; readonly node_to_node_address: string };
   readonly ledger: { readonly directory: string; readonly chunk_bytes: number };
   readonly snapshots: { readonly directory: string };
-  /** Written by the node once it created the service: what clients trust. */
+  /** Start: written once the service is created (what clients trust). Join: read, to trust the target. */
   readonly service_certificate_file: string;
   /** Written once the RPC server listens: `{"rpc_address": "host:port"}` (port 0 picks one). */
   readonly rpc_address_file?: string;
-  readonly command: {
-    readonly type: 'start';
-    readonly members: readonly MemberConfig[];
-    readonly users: readonly UserConfig[];
-  };
+  readonly command: StartCommand | JoinCommand;
+  /** Raft timing, and where this node keeps its view and vote across restarts. */
+  readonly consensus: { readonly election_timeout_ms: number; readonly heartbeat_ms: number; readonly state_file: string };
   readonly app: 'logging' | 'none';
   /** A signature transaction after this many transactions, or this long after the first unsigned one. */
   readonly signatures: { readonly interval_tx: number; readonly interval_ms: number };
@@ -77,35 +90,59 @@ export const nodeConfigSchema = {
     rpc_address_file: { type: 'string', minLength: 1 },
     command: {
       type: 'object',
-      additionalProperties: false,
-      required: ['type', 'members'],
-      properties: {
-        type: { const: 'start' },
-        members: {
-          type: 'array',
-          minItems: 1,
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['certificate', 'encryption_public_key'],
-            properties: {
-              certificate: { type: 'string', minLength: 1 },
-              encryption_public_key: { type: 'string', minLength: 1 },
-              data: {},
+      required: ['type'],
+      properties: { type: { enum: ['start', 'join'] } },
+      if: { properties: { type: { const: 'join' } } },
+      then: {
+        additionalProperties: false,
+        required: ['type', 'target_rpc_address'],
+        properties: {
+          type: { const: 'join' },
+          target_rpc_address: { type: 'string', pattern: ADDRESS },
+          timeout_ms: { type: 'integer', minimum: 100, maximum: 3600000, default: 60000 },
+        },
+      },
+      else: {
+        additionalProperties: false,
+        required: ['type', 'members'],
+        properties: {
+          type: { const: 'start' },
+          members: {
+            type: 'array',
+            minItems: 1,
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['certificate', 'encryption_public_key'],
+              properties: {
+                certificate: { type: 'string', minLength: 1 },
+                encryption_public_key: { type: 'string', minLength: 1 },
+                data: {},
+              },
+            },
+          },
+          users: {
+            type: 'array',
+            default: [],
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['certificate'],
+              properties: { certificate: { type: 'string', minLength: 1 }, data: {} },
             },
           },
         },
-        users: {
-          type: 'array',
-          default: [],
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['certificate'],
-            properties: { certificate: { type: 'string', minLength: 1 }, data: {} },
-          },
-        },
       },
+    },
+    consensus: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        election_timeout_ms: { type: 'integer', minimum: 50, maximum: 600000, default: 1000 },
+        heartbeat_ms: { type: 'integer', minimum: 5, maximum: 60000, default: 100 },
+        state_file: { type: 'string', minLength: 1, default: 'consensus_state.json' },
+      },
+      default: {},
     },
     app: { enum: ['logging', 'none'], default: 'logging' },
     signatures: {
@@ -155,6 +192,9 @@ export function parseNodeConfig(value: unknown, configDirectory: string): NodeCo
   for (const address of [config.network.rpc_address, config.network.node_to_node_address]) {
     const port = Number(address.slice(address.lastIndexOf(':') + 1));
     if (port > 65535) throw new ConfigError(`invalid node configuration:\n  address ${address} has a port above 65535`);
+  }
+  if (config.consensus.election_timeout_ms < 3 * config.consensus.heartbeat_ms) {
+    throw new ConfigError('invalid node configuration:\n  config.consensus.election_timeout_ms must be at least 3 times heartbeat_ms, or backups start elections against a live primary');
   }
   return { ...config, configDirectory };
 }

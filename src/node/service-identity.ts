@@ -36,11 +36,22 @@ export async function createServiceIdentity(curve: Curve, now: Date): Promise<Se
 export async function createNodeIdentity(service: ServiceIdentity, curve: Curve, rpcHost: string, now: Date): Promise<NodeIdentity> {
   const keyPair = generateKeyPair(curve);
   const nodeId = publicKeyFingerprint(keyPair.publicKey);
-  const request = verifyCertificateSigningRequest(await createCertificateSigningRequest({ subjectName: `node ${nodeId.slice(0, 16)}`, keyPair }));
+  const request = await createCertificateSigningRequest({ subjectName: `node ${nodeId.slice(0, 16)}`, keyPair });
+  const certificate = await endorseNode(service, request, rpcHost, now);
+  return { keyPair, nodeId, privateKey: keyPair.privateKey, certificate };
+}
+
+/**
+ * The service key endorses a node's certificate signing request: the node certificate
+ * signatures and TLS between nodes are checked against. Throws on a CSR whose
+ * self-signature does not verify.
+ */
+export async function endorseNode(service: ServiceIdentity, csrPem: string, rpcHost: string, now: Date): Promise<string> {
+  const request = verifyCertificateSigningRequest(csrPem);
   const ip = new Set(['127.0.0.1']);
   const dns = new Set(['localhost']);
   (isIP(rpcHost) === 0 ? dns : ip).add(rpcHost);
-  const certificate = await issueCertificate({
+  return issueCertificate({
     subjectName: request.subjectName,
     subjectPublicKey: request.publicKey,
     issuerCertificate: service.certificate,
@@ -48,5 +59,4 @@ export async function createNodeIdentity(service: ServiceIdentity, curve: Curve,
     validity: validity(now, NODE_CERTIFICATE_DAYS),
     subjectAltNames: { ip: [...ip], dns: [...dns] },
   });
-  return { keyPair, nodeId, privateKey: keyPair.privateKey, certificate };
 }

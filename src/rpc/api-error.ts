@@ -25,6 +25,8 @@ export const API_ERROR_STATUS = {
   TransactionInvalid: 404,
   /** The path exists for other methods; the `Allow` header lists them. */
   MethodNotAllowed: 405,
+  /** The request contradicts what is recorded (e.g. a node joining twice with one key). */
+  Conflict: 409,
   /** The body is over `requestBodyBytesMax`. */
   RequestTooLarge: 413,
   /** The request headers are over `requestHeaderBytesMax`. */

@@ -35,10 +35,10 @@ export async function runReadOnly(host: TransactionHost, attempt: Attempt): Prom
   }
 }
 
-export async function runReadWrite(host: TransactionHost, attempt: Attempt): Promise<Reply> {
+export async function runReadWrite(host: TransactionHost, attempt: Attempt, options: { readonly privileged?: boolean } = {}): Promise<Reply> {
   for (let attemptIndex = 0; attemptIndex < transactionAttemptsMax; attemptIndex += 1) {
     refuseWrites(host);
-    const tx = host.store.begin();
+    const tx = host.store.begin({ privileged: options.privileged === true });
     let reply: Reply;
     try {
       reply = await attempt(handlerTransaction(tx, 'readwrite'));

@@ -78,6 +78,8 @@ export interface Endpoint<Body = unknown> {
   readonly path: string;
   /** Read-only endpoints run on any node and never write; read-write ones commit. */
   readonly mode: 'readonly' | 'readwrite';
+  /** Framework endpoints only: the handler may write the reserved maps (public:coco.gov.*, public:coco.internal.*). */
+  readonly privileged?: boolean;
   readonly auth: readonly AuthPolicy[];
   readonly summary: string;
   /** Schema of the JSON body; endpoints without one take no body. */

@@ -11,6 +11,8 @@ export interface RequestDone {
   readonly route: string;
   readonly status: number;
   readonly durationMs: number;
+  /** 'sent': this backup forwarded it to the primary (the status is the primary's, or 503). 'received': this primary ran it for a backup. */
+  readonly forwarded?: 'sent' | 'received';
 }
 
 export interface RpcMetrics {
@@ -41,6 +43,12 @@ export function createRpcMetrics(): RpcMetrics {
     buckets: DURATION_BUCKETS_SECONDS,
     registers: [registry],
   });
+  const forwarded = new Counter({
+    name: 'coco_forwarded_requests_total',
+    help: 'Requests forwarded: "sent" by this backup to the primary, "received" by this primary from a backup; by route and status',
+    labelNames: ['direction', 'route', 'status'] as const,
+    registers: [registry],
+  });
   return {
     registry,
     onRequestDone(done: RequestDone): void {
@@ -48,6 +56,7 @@ export function createRpcMetrics(): RpcMetrics {
       const method = KNOWN_METHODS.has(done.method) ? done.method : 'other';
       requests.inc({ method, route: done.route, status: String(done.status) });
       duration.observe({ method, route: done.route }, done.durationMs / 1000);
+      if (done.forwarded !== undefined) forwarded.inc({ direction: done.forwarded, route: done.route, status: String(done.status) });
     },
     addGauge(name: string, help: string, read: () => number): void {
       new Gauge({

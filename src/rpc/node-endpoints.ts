@@ -5,8 +5,9 @@ import type { Registry } from 'prom-client';
 import { SERVICE_INFO_KEY, SERVICE_INFO_MAP, NODES_MAP, type NodeInfo, type ServiceInfo } from '../gov/service-maps.js';
 import { formatTxId, parseTxId, type TxId } from '../ledger/tx-id.js';
 import type { CocoNode } from '../node/coco-node.js';
+import { admitNode, JoinRefused, type JoinRequest } from '../node/join-admission.js';
 import { ApiError } from './api-error.js';
-import { memberCertAuth, noAuth, userCertAuth } from './auth-policies.js';
+import { anyCertAuth, memberCertAuth, noAuth, userCertAuth } from './auth-policies.js';
 import type { Endpoint, JsonSchema } from './endpoint.js';
 import { buildOpenApi } from './openapi.js';
 
@@ -16,6 +17,20 @@ const TRANSACTION_ID_QUERY: JsonSchema = {
   type: 'object',
   required: ['transaction_id'],
   properties: { transaction_id: { type: 'string', pattern: '^[0-9]{1,10}\\.[0-9]{1,16}$' } },
+};
+
+const ADDRESS_SCHEMA: JsonSchema = { type: 'string', pattern: '^[A-Za-z0-9.-]+:[0-9]{1,5}$' };
+
+const JOIN_REQUEST_SCHEMA: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['certificate_signing_request', 'rpc_address', 'node_to_node_address', 'attestation'],
+  properties: {
+    certificate_signing_request: { type: 'string', minLength: 1, maxLength: 16384 },
+    rpc_address: ADDRESS_SCHEMA,
+    node_to_node_address: ADDRESS_SCHEMA,
+    attestation: { type: 'object' },
+  },
 };
 
 function queryTxId(query: URLSearchParams): TxId {
@@ -42,7 +57,15 @@ export function nodeEndpoints(options: NodeEndpointsOptions): Endpoint[] {
       auth: [noAuth],
       summary: "This node's id, state, view and seqnos",
       handler: () => ({
-        body: { node_id: node.nodeId, state: 'PartOfNetwork', view: node.view, last_seqno: node.lastSeqno, commit_seqno: node.commitSeqno },
+        body: {
+          node_id: node.nodeId,
+          state: 'PartOfNetwork',
+          role: node.role,
+          primary_id: node.primaryId ?? null,
+          view: node.view,
+          last_seqno: node.lastSeqno,
+          commit_seqno: node.commitSeqno,
+        },
       }),
     },
     {
@@ -81,7 +104,7 @@ export function nodeEndpoints(options: NodeEndpointsOptions): Endpoint[] {
       summary: 'The service certificate and status, the current view and primary',
       handler: ({ tx }) => {
         const info = tx.map<number, ServiceInfo>(SERVICE_INFO_MAP).get(SERVICE_INFO_KEY);
-        return { body: { service_certificate: info?.cert, service_status: info?.status, current_view: node.view, primary_id: node.nodeId } };
+        return { body: { service_certificate: info?.cert, service_status: info?.status, current_view: node.view, primary_id: node.primaryId ?? null } };
       },
     },
     {
@@ -93,9 +116,27 @@ export function nodeEndpoints(options: NodeEndpointsOptions): Endpoint[] {
       handler: ({ tx }) => {
         const nodes: unknown[] = [];
         tx.map<string, NodeInfo>(NODES_MAP).forEach((info, nodeId) => {
-          nodes.push({ node_id: nodeId, status: info.status, rpc_address: info.rpc_address, primary: nodeId === node.nodeId });
+          nodes.push({ node_id: nodeId, status: info.status, rpc_address: info.rpc_address, node_to_node_address: info.node_to_node_address, primary: nodeId === node.primaryId });
         });
         return { body: { nodes } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/node/join',
+      mode: 'readwrite',
+      privileged: true,
+      auth: [anyCertAuth],
+      summary: 'A new node asks to join: certificate signing request and attestation, over TLS with the same key',
+      requestSchema: JOIN_REQUEST_SCHEMA,
+      handler: async ({ body, request, tx }) => {
+        try {
+          const response = await admitNode(tx, body as JoinRequest, request.peerCertificate, { service: node.service, ledgerSecret: node.ledgerSecret, now: new Date() });
+          return { body: response };
+        } catch (error) {
+          if (error instanceof JoinRefused) throw new ApiError(error.code, error.message);
+          throw error;
+        }
       },
     },
     {

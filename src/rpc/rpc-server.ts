@@ -2,7 +2,9 @@
 // most endpoints require them to) present a certificate. This file is the thin shell
 // around Dispatcher (STYLE.md §1): it reads bodies within the limit, hands requests over,
 // writes replies, reports each to `onRequestDone`, and closes gracefully. Nothing a client sends may crash the
-// process: every connection, stream and request has its errors caught here.
+// process: every connection, stream and request has its errors caught here. On the
+// primary, requests that backups forwarded come in through `serveForwarded`.
+import assert from 'node:assert/strict';
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session, type SecureServerOptions } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -13,6 +15,8 @@ import { closeGraceMs, connectionIdleTimeoutMs, requestBodyBytesMax, requestHead
 import { ApiError } from './api-error.js';
 import { Dispatcher, UNMATCHED_ROUTE, type Dispatched } from './dispatcher.js';
 import type { Endpoint, TransactionHost } from './endpoint.js';
+import type { Forwarder } from './forwarding.js';
+import { encodeForwardedReply } from './forwarding-codec.js';
 import type { RequestDone } from './metrics.js';
 import { readBody } from './read-body.js';
 import { errorReply, type Reply } from './reply.js';
@@ -28,7 +32,13 @@ export interface RpcServerOptions {
     readonly cert: string;
   };
   readonly endpoints: readonly Endpoint[];
-  readonly limits?: { readonly requestBodyBytesMax?: number };
+  readonly limits?: {
+    readonly requestBodyBytesMax?: number;
+    /** How long a backup waits for the primary's reply to a forwarded request (default forwardTimeoutMs). */
+    readonly forwardTimeoutMs?: number;
+  };
+  /** How this node reaches the primary, on a service of several nodes (forwarding.ts). */
+  readonly forwarder?: Forwarder;
   /** Where handler failures are logged; default: nowhere. */
   readonly logger?: Logger;
   /** Called once per answered request, after the reply was handed to the connection (e.g. RpcMetrics.onRequestDone). */
@@ -65,8 +75,14 @@ export class RpcServer {
 
   constructor(options: RpcServerOptions) {
     this.#logger = options.logger ?? pino({ level: 'silent' });
-    this.#dispatcher = new Dispatcher({ host: options.host, endpoints: options.endpoints, logger: this.#logger });
     this.#bodyBytesMax = options.limits?.requestBodyBytesMax ?? requestBodyBytesMax;
+    this.#dispatcher = new Dispatcher({
+      host: options.host,
+      endpoints: options.endpoints,
+      logger: this.#logger,
+      ...(options.forwarder === undefined ? {} : { forwarder: options.forwarder }),
+      limits: { requestBodyBytesMax: this.#bodyBytesMax, ...(options.limits?.forwardTimeoutMs === undefined ? {} : { forwardTimeoutMs: options.limits.forwardTimeoutMs }) },
+    });
     this.#onRequestDone = options.onRequestDone;
     const serverOptions: SecureServerOptions = {
       allowHTTP1: true,
@@ -147,6 +163,27 @@ export class RpcServer {
     if (this.#closing !== undefined) session.close();
   }
 
+  /**
+   * Runs a request a backup forwarded to this node (the node-to-node channel calls this
+   * on the primary) and resolves with the encoded reply for the backup. Never rejects:
+   * a malformed payload, or one reaching a node that is not primary, gets an error reply.
+   */
+  async serveForwarded(payload: Uint8Array): Promise<Uint8Array> {
+    if (this.#closing !== undefined) {
+      return encodeForwardedReply(errorReply(new ApiError('ServiceUnavailable', 'this node is shutting down: the forwarded request did not run; try again')));
+    }
+    const started = performance.now();
+    // In flight like a client's request: close() waits for its handler.
+    this.#inFlight += 1;
+    try {
+      const dispatched = await this.#dispatcher.dispatchForwarded(payload);
+      this.#onRequestDone?.({ method: dispatched.method, route: dispatched.route, status: dispatched.reply.status, durationMs: performance.now() - started, forwarded: 'received' });
+      return dispatched.payload;
+    } finally {
+      this.#leave();
+    }
+  }
+
   #onRequest(request: Request, response: Response): void {
     const started = performance.now();
     // Errors of a request or its response concern that request alone (a reset, a
@@ -161,10 +198,13 @@ export class RpcServer {
         this.#logger.error({ err: error }, 'answering a request failed');
         if (!response.writableEnded) response.destroy();
       })
-      .finally(() => {
-        this.#inFlight -= 1;
-        if (this.#inFlight === 0) this.#onDrained?.();
-      });
+      .finally(() => this.#leave());
+  }
+
+  #leave(): void {
+    assert(this.#inFlight > 0, 'a request left that never came in');
+    this.#inFlight -= 1;
+    if (this.#inFlight === 0) this.#onDrained?.();
   }
 
   async #serve(request: Request, response: Response, started: number): Promise<void> {
@@ -185,11 +225,19 @@ export class RpcServer {
         headers: request.headers,
         body: read.body,
         ...this.#peerCertificate(request),
+        // The connection's identity for session consistency: one HTTP/2 session, or one HTTP/1.1 socket.
+        connection: 'stream' in request ? request.stream.session : request.socket,
       });
     }
     this.#send(request, response, dispatched.reply, stopReading);
     if (this.#onRequestDone === undefined) return;
-    const done: RequestDone = { method: request.method ?? '', route: dispatched.route, status: dispatched.reply.status, durationMs: performance.now() - started };
+    const done: RequestDone = {
+      method: request.method ?? '',
+      route: dispatched.route,
+      status: dispatched.reply.status,
+      durationMs: performance.now() - started,
+      ...(dispatched.forwardedTo === undefined ? {} : { forwarded: 'sent' as const }),
+    };
     this.#onRequestDone(done);
   }
 

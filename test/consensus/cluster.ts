@@ -1,5 +1,6 @@
 // A hand-driven cluster for scenario tests: every Ready is handled at once (entries kept,
-// messages queued), and the test decides what is delivered and when.
+// messages queued, until hasReady() is false), and the test decides what is delivered and
+// when.
 import { RaftNode, type RaftNodeOptions } from '../../src/consensus/raft-node.js';
 import type { Entry, Envelope } from '../../src/consensus/messages.js';
 import type { Ready } from '../../src/consensus/ready.js';
@@ -7,6 +8,9 @@ import type { Ready } from '../../src/consensus/ready.js';
 export interface NodeSetup {
   readonly random?: () => number;
   readonly persisted?: RaftNodeOptions['persisted'];
+  /** Defaults to every node the cluster was built with. */
+  readonly initialConfiguration?: readonly string[];
+  readonly bootstrap?: true;
 }
 
 export class Cluster {
@@ -17,17 +21,23 @@ export class Cluster {
   readonly isolated = new Set<string>();
 
   constructor(ids: readonly string[], setup: Readonly<Record<string, NodeSetup>> = {}) {
-    for (const id of ids) {
-      this.nodes.set(id, new RaftNode({
-        id,
-        peers: ids.filter((other) => other !== id),
-        electionTimeoutTicks: 10,
-        heartbeatTicks: 2,
-        random: setup[id]?.random ?? (() => 0.5),
-        persisted: setup[id]?.persisted,
-      }));
-      this.readies.set(id, []);
-    }
+    for (const id of ids) this.add(id, { initialConfiguration: ids, ...setup[id] });
+  }
+
+  /** Starts a node; a joining node has `initialConfiguration: []` and no persisted state. */
+  add(id: string, setup: NodeSetup & { readonly initialConfiguration: readonly string[] }): RaftNode {
+    const node = new RaftNode({
+      id,
+      initialConfiguration: setup.initialConfiguration,
+      electionTimeoutTicks: 10,
+      heartbeatTicks: 2,
+      random: setup.random ?? (() => 0.5),
+      persisted: setup.persisted,
+      bootstrap: setup.bootstrap,
+    });
+    this.nodes.set(id, node);
+    this.readies.set(id, []);
+    return node;
   }
 
   node(id: string): RaftNode {
@@ -36,13 +46,18 @@ export class Cluster {
     return node;
   }
 
-  flush(id: string): Ready {
+  /** Handles Readies until there are none: a primary may commit in advance(). */
+  flush(id: string): Ready[] {
     const node = this.node(id);
-    const ready = node.ready();
-    this.readies.get(id)?.push(ready);
-    this.queue.push(...ready.messages);
-    node.advance();
-    return ready;
+    const handled: Ready[] = [];
+    while (node.hasReady()) {
+      const ready = node.ready();
+      handled.push(ready);
+      this.readies.get(id)?.push(ready);
+      this.queue.push(...ready.messages);
+      node.advance();
+    }
+    return handled;
   }
 
   tick(id: string, ticks = 1): void {
@@ -52,8 +67,9 @@ export class Cluster {
     }
   }
 
-  propose(id: string, isSignature: boolean, text = 'x'): void {
-    this.node(id).propose(new TextEncoder().encode(text), isSignature);
+  propose(id: string, isSignature: boolean, text = 'x', configuration?: readonly string[]): void {
+    const txId = this.node(id).propose(new TextEncoder().encode(text), isSignature, configuration);
+    if (txId === undefined) throw new Error(`${id} refused a proposal`);
     this.flush(id);
   }
 
@@ -75,7 +91,18 @@ export class Cluster {
     this.tick(id, 20);
     this.deliverAll();
   }
+
+  /** Heartbeats from `primary` until every message is delivered: backups learn the commit seqno. */
+  settle(primary: string): void {
+    this.deliverAll();
+    this.tick(primary, 2);
+    this.deliverAll();
+  }
 }
 
 export const entry = (view: number, seqno: number, isSignature: boolean): Entry =>
   ({ view, seqno, isSignature, data: new TextEncoder().encode(`${view}.${seqno}`) });
+
+/** Persisted state for a restarted node: its log, with nothing recorded as committed. */
+export const persistedLog = (view: number, log: Entry[]): NonNullable<RaftNodeOptions['persisted']> =>
+  ({ view, votedFor: undefined, log, commitSeqno: 0 });

@@ -6,12 +6,12 @@ import { describe, test } from 'node:test';
 import { RaftNode } from '../../src/consensus/raft-node.js';
 import type { AppendEntriesResponse, Message, RequestVoteResponse } from '../../src/consensus/messages.js';
 import { appendEntriesEntriesMax } from '../../src/limits.js';
-import { Cluster, entry } from './cluster.js';
+import { Cluster, entry, persistedLog } from './cluster.js';
 
 const three = ['n0', 'n1', 'n2'];
 
 function backupWith(log: ReturnType<typeof entry>[], view: number): RaftNode {
-  return new RaftNode({ id: 'n1', peers: ['n0', 'n2'], electionTimeoutTicks: 10, heartbeatTicks: 2, random: () => 0.5, persisted: { view, votedFor: undefined, log } });
+  return new RaftNode({ id: 'n1', initialConfiguration: three, electionTimeoutTicks: 10, heartbeatTicks: 2, random: () => 0.5, persisted: persistedLog(view, log) });
 }
 
 function reply<T extends Message>(node: RaftNode, message: Message): T {
@@ -166,8 +166,7 @@ describe('Raft §5.3 log replication', () => {
     const cluster = new Cluster(three);
     cluster.elect('n0');
     for (let count = 0; count < appendEntriesEntriesMax * 3; count++) cluster.node('n0').propose(new Uint8Array(1), false);
-    const ready = cluster.flush('n0');
-    for (const { message } of ready.messages) {
+    for (const { message } of cluster.flush('n0').flatMap((ready) => ready.messages)) {
       if (message.type === 'append-entries') assert(message.entries.length <= appendEntriesEntriesMax);
     }
     cluster.deliverAll();
@@ -192,7 +191,7 @@ describe('Raft §5.4 safety', () => {
 
   test('§5.4.1 (CCF) a new primary rolls back its suffix after its last signature', () => {
     const log = [entry(1, 1, true), entry(1, 2, false)];
-    const cluster = new Cluster(three, { n0: { persisted: { view: 1, votedFor: undefined, log } } });
+    const cluster = new Cluster(three, { n0: { persisted: persistedLog(1, log) } });
     cluster.elect('n0');
     assert.equal(cluster.node('n0').role, 'primary');
     assert(cluster.readies.get('n0')?.some((ready) => ready.rolledBackTo === 1));
@@ -201,7 +200,7 @@ describe('Raft §5.4 safety', () => {
 
   test('§5.4.2 a primary commits an earlier view\'s entries only beneath a signature of its own view', () => {
     const log = [entry(1, 1, false), entry(1, 2, true)];
-    const persisted = { view: 1, votedFor: undefined, log };
+    const persisted = persistedLog(1, log);
     const cluster = new Cluster(three, { n0: { persisted }, n1: { persisted } });
     cluster.elect('n0');
     cluster.tick('n0', 4);

@@ -30,7 +30,9 @@ for (let seed = first; seed < first + count; seed++) {
   const nodeCount = nodes ?? (seed % 2 === 1 ? 3 : 5);
   const result = runSimulation({ seed, nodeCount });
   if (result.ok) {
-    if (single !== undefined) console.log(`seed ${seed} (${nodeCount} nodes): ok, commit seqno ${result.commitSeqno}, ${result.views} views`);
+    if (single !== undefined) {
+      console.log(`seed ${seed} (${nodeCount} nodes, ${result.membership}): ok, commit seqno ${result.commitSeqno}, ${result.views} views, ${result.configurationChanges} configuration changes`);
+    }
   } else {
     failures += 1;
     console.log(`seed ${seed} (${nodeCount} nodes) FAILED: ${result.error}\n  replay: npm run sim -- --seed ${seed} --nodes ${nodeCount}`);

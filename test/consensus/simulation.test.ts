@@ -1,28 +1,48 @@
 // Runs the deterministic cluster simulation over many seeds (STYLE.md §11), and checks
-// that the simulation would notice a broken commit rule.
+// that the simulation would notice a broken quorum rule.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { hasMajority } from '../../src/consensus/configuration.js';
 import { RaftNode } from '../../src/consensus/raft-node.js';
-import { runSimulation } from './simulation.js';
+import { runSimulation, type SimulationOptions } from './simulation.js';
 
 const SEEDS = 500;
 
-/** A planted bug: the primary commits a signature as soon as it holds it itself. */
+/** A planted bug: a primary takes itself alone for a quorum (commit and CheckQuorum). */
 class CommitAloneRaftNode extends RaftNode {
-  protected override commitQuorumSize(): number {
-    return 1;
+  protected override hasQuorum(agrees: (node: string) => boolean): boolean {
+    return this.role === 'primary' ? agrees(this.id) : super.hasQuorum(agrees);
   }
 }
 
+/** A planted bug: only the newest configuration's majority counts, as if there were no joint consensus. */
+class NewestOnlyRaftNode extends RaftNode {
+  protected override hasQuorum(agrees: (node: string) => boolean): boolean {
+    const newest = this.activeConfigurations.at(-1);
+    return newest !== undefined && hasMajority(newest, agrees);
+  }
+}
+
+/** The first seed (of 1..SEEDS) at which the simulation fails, if any. */
+function firstFailing(options: (seed: number) => SimulationOptions): number | undefined {
+  for (let seed = 1; seed <= SEEDS; seed++) {
+    if (!runSimulation(options(seed)).ok) return seed;
+  }
+  return undefined;
+}
+
 describe('simulation', () => {
-  test(`${SEEDS} seeds (odd: 3 nodes, even: 5) keep safety under faults and converge once healed`, () => {
+  test(`${SEEDS} seeds (odd: 3 nodes, even: 5; some change membership) keep safety under faults and converge once healed`, () => {
     const failures: string[] = [];
+    const changes = { static: 0, reconfigure: 0, bootstrap: 0 };
     for (let seed = 1; seed <= SEEDS; seed++) {
       const nodeCount = seed % 2 === 1 ? 3 : 5;
       const result = runSimulation({ seed, nodeCount });
       if (!result.ok) failures.push(`seed ${seed} (runSimulation({ seed: ${seed}, nodeCount: ${nodeCount} })): ${result.error}`);
+      else changes[result.membership] += result.configurationChanges === 0 ? 0 : 1;
     }
     assert.deepEqual(failures, []);
+    assert(changes.reconfigure > SEEDS / 5 && changes.bootstrap > SEEDS / 10, `too few seeds changed membership: ${JSON.stringify(changes)}`);
   });
 
   test('replays: one seed gives the same run twice', () => {
@@ -30,11 +50,12 @@ describe('simulation', () => {
   });
 
   test('catches a planted bug: a primary committing without a majority', () => {
-    const caught: number[] = [];
-    for (let seed = 1; seed <= SEEDS && caught.length === 0; seed++) {
-      const result = runSimulation({ seed, nodeCount: 5, makeNode: (options) => new CommitAloneRaftNode(options) });
-      if (!result.ok) caught.push(seed);
-    }
-    assert.notDeepEqual(caught, [], 'no seed caught a primary committing alone');
+    const caught = firstFailing((seed) => ({ seed, nodeCount: 5, makeNode: (options) => new CommitAloneRaftNode(options) }));
+    assert.notEqual(caught, undefined, 'no seed caught a primary committing alone');
+  });
+
+  test('catches a planted bug: thesis §4.3, a change in flight counted by the new configuration alone', () => {
+    const caught = firstFailing((seed) => ({ seed, nodeCount: 3 + (seed % 2) * 2, makeNode: (options) => new NewestOnlyRaftNode(options) }));
+    assert.notEqual(caught, undefined, 'no seed caught a quorum of the newest configuration only');
   });
 });

@@ -16,6 +16,8 @@ import { DirectoryLedgerFiles } from '../../src/node/directory-ledger-files.js';
 import { ConfigError, parseNodeConfig } from '../../src/node/node-config.js';
 
 const silent = pino({ level: 'silent' });
+/** The first node's platform and measurement, as the node command passes them. */
+const GENESIS = { platform: 'virtual', measurement: 'ab'.repeat(32) } as const;
 
 describe('a node starting a new service', () => {
   let dir: string;
@@ -41,7 +43,7 @@ describe('a node starting a new service', () => {
   }
 
   it('writes genesis, the service certificate, and commits at each signature', async () => {
-    const node = await CocoNode.startNewService(config('a'), silent, new Date());
+    const node = await CocoNode.startNewService(config('a'), silent, new Date(), GENESIS);
     try {
       assert.equal(readFileSync(join(dir, 'a/service_cert.pem'), 'utf8'), node.serviceCertificate);
       assert.equal(node.lastSeqno, 2, 'genesis and its signature');
@@ -66,6 +68,8 @@ describe('a node starting a new service', () => {
       const third = tx.commit();
       assert.equal(third.status, 'committed');
       node.committed(third.writeSet); // the third transaction triggers a signature (interval_tx 3)
+      // Consensus runs once the current turn ends; one node is its own majority.
+      await new Promise((resolve) => setImmediate(resolve));
       assert.equal(node.commitSeqno, 6);
       assert.deepEqual(ids.map((id) => node.txStatus(id)), ['Committed', 'Committed']);
       assert.equal(node.txStatus({ view: 1, seqno: 99 }), 'Unknown');
@@ -74,7 +78,7 @@ describe('a node starting a new service', () => {
       assert.equal(lookup.status, 'ready');
       assert.deepEqual(verifyReceipt((lookup as { receipt: unknown }).receipt, node.serviceCertificate), { ok: true, txid: '1.4', signedBy: node.nodeId });
     } finally {
-      node.stop();
+      await node.stop();
     }
     const report = verifyLedger(new DirectoryLedgerFiles(join(dir, 'a/ledger')));
     assert.equal(report.ok, true, report.failure?.reason);
@@ -84,7 +88,7 @@ describe('a node starting a new service', () => {
   });
 
   it('signs within interval_ms when fewer than interval_tx transactions are waiting', async () => {
-    const node = await CocoNode.startNewService(config('b', { signatures: { interval_tx: 1000, interval_ms: 20 } }), silent, new Date());
+    const node = await CocoNode.startNewService(config('b', { signatures: { interval_tx: 1000, interval_ms: 20 } }), silent, new Date(), GENESIS);
     try {
       const tx = node.store.begin();
       tx.map('public:test').set(1, 'one');
@@ -95,18 +99,18 @@ describe('a node starting a new service', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       assert.equal(node.txStatus(id), 'Committed');
     } finally {
-      node.stop();
+      await node.stop();
     }
   });
 
   it('stop signs and commits what was written', async () => {
-    const node = await CocoNode.startNewService(config('c', { signatures: { interval_tx: 1000, interval_ms: 60_000 } }), silent, new Date());
+    const node = await CocoNode.startNewService(config('c', { signatures: { interval_tx: 1000, interval_ms: 60_000 } }), silent, new Date(), GENESIS);
     const tx = node.store.begin();
     tx.map('public:test').set(1, 'one');
     const result = tx.commit();
     assert.equal(result.status, 'committed');
     node.committed(result.writeSet);
-    node.stop();
+    await node.stop();
     assert.match(node.writesRefused() ?? '', /shutting down/);
     const report = verifyLedger(new DirectoryLedgerFiles(join(dir, 'c/ledger')));
     assert.equal(report.ok, true);
@@ -117,7 +121,7 @@ describe('a node starting a new service', () => {
   it('refuses a non-empty ledger directory and touches nothing', async () => {
     mkdirSync(join(dir, 'd/ledger'), { recursive: true });
     writeFileSync(join(dir, 'd/ledger/ledger_1'), 'existing');
-    await assert.rejects(CocoNode.startNewService(config('d'), silent, new Date()), NodeStartError);
+    await assert.rejects(CocoNode.startNewService(config('d'), silent, new Date(), GENESIS), NodeStartError);
     assert.deepEqual(readdirSync(join(dir, 'd/ledger')), ['ledger_1']);
     assert.equal(readFileSync(join(dir, 'd/ledger/ledger_1'), 'utf8'), 'existing');
     assert.deepEqual(readdirSync(join(dir, 'd')), ['ledger'], 'no service certificate or snapshots written');
@@ -125,14 +129,14 @@ describe('a node starting a new service', () => {
 
   it('names unreadable or malformed member files', async () => {
     const missing = config('e', { command: { type: 'start', members: [{ certificate: 'nope.pem', encryption_public_key: 'member0_enc_pubk.pem' }] } });
-    await assert.rejects(CocoNode.startNewService(missing, silent, new Date()), (error: Error) => error instanceof ConfigError && /nope\.pem.*ENOENT/.test(error.message));
+    await assert.rejects(CocoNode.startNewService(missing, silent, new Date(), GENESIS), (error: Error) => error instanceof ConfigError && /nope\.pem.*ENOENT/.test(error.message));
     const notCertificate = config('e', { command: { type: 'start', members: [{ certificate: 'member0_enc_pubk.pem', encryption_public_key: 'member0_enc_pubk.pem' }] } });
-    await assert.rejects(CocoNode.startNewService(notCertificate, silent, new Date()), (error: Error) => error instanceof ConfigError && /member certificate/.test(error.message));
+    await assert.rejects(CocoNode.startNewService(notCertificate, silent, new Date(), GENESIS), (error: Error) => error instanceof ConfigError && /member certificate/.test(error.message));
   });
 
   it('explains every bad configuration field', () => {
     assert.throws(
-      () => parseNodeConfig({ network: { rpc_address: 'nowhere' }, ledger: {}, command: { type: 'join' }, surprise: true }, dir),
+      () => parseNodeConfig({ network: { rpc_address: 'nowhere' }, ledger: {}, command: { type: 'leave' }, surprise: true }, dir),
       (error: Error) => error instanceof ConfigError
         && /config.network.rpc_address must match pattern/.test(error.message)
         && /unknown field "surprise"/.test(error.message)

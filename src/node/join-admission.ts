@@ -1,0 +1,98 @@
+// The primary's side of a join (docs/join.md): a node asks with a certificate signing
+// request and an attestation over the TLS connection its own key authenticated. The
+// primary checks that the connection's key is the CSR's, that the attestation binds that
+// key to a measurement and platform the code and TEE manifests allow, endorses the key
+// with the service key, and records the node. While the service is opening the node is
+// trusted at once and receives the service key and ledger secret in the reply, over that
+// same TLS connection; once the service is open, governance decides (status Pending).
+import { X509Certificate } from 'node:crypto';
+import { publicKeyFingerprint } from '../crypto/keys.js';
+import { verifyCertificateSigningRequest } from '../crypto/x509.js';
+import { NODES_MAP, SERVICE_INFO_KEY, SERVICE_INFO_MAP, type NodeInfo, type ServiceInfo } from '../gov/service-maps.js';
+import type { Transaction } from '../kv/transaction.js';
+import type { LedgerSecret } from '../ledger/ledger-secret.js';
+import { checkJoinAttestation } from './attestation/check-join-attestation.js';
+import { endorseNode, type ServiceIdentity } from './service-identity.js';
+
+export interface JoinRequest {
+  readonly certificate_signing_request: string;
+  readonly rpc_address: string;
+  readonly node_to_node_address: string;
+  /** Untrusted JSON: checkJoinAttestation checks its shape. */
+  readonly attestation: unknown;
+}
+
+export interface JoinPeer {
+  readonly node_id: string;
+  readonly node_to_node_address: string;
+}
+
+export type JoinResponse =
+  | {
+      readonly status: 'Trusted';
+      readonly node_id: string;
+      readonly node_certificate: string;
+      readonly service_certificate: string;
+      /** PEM (PKCS #8) of the service key: any node may have to endorse the next joiner. */
+      readonly service_key: string;
+      /** Base64 of the 32-byte ledger secret. */
+      readonly ledger_secret: string;
+      readonly peers: readonly JoinPeer[];
+    }
+  | { readonly status: 'Pending'; readonly node_id: string };
+
+/** Why a join was refused; the endpoint answers it as 403 or 409. */
+export class JoinRefused extends Error {
+  constructor(readonly code: 'Forbidden' | 'Conflict', message: string) {
+    super(message);
+    this.name = 'JoinRefused';
+  }
+}
+
+export interface AdmissionContext {
+  readonly service: ServiceIdentity;
+  readonly ledgerSecret: LedgerSecret;
+  readonly now: Date;
+}
+
+/** Admits a node in `tx` (read-write, privileged); throws JoinRefused for a refused request. */
+export async function admitNode(tx: Transaction, request: JoinRequest, callerCertificate: Buffer | undefined, context: AdmissionContext): Promise<JoinResponse> {
+  let csr: ReturnType<typeof verifyCertificateSigningRequest>;
+  try {
+    csr = verifyCertificateSigningRequest(request.certificate_signing_request);
+  } catch (error) {
+    throw new JoinRefused('Forbidden', `the certificate signing request does not verify: ${(error as Error).message}`);
+  }
+  if (callerCertificate === undefined || !new X509Certificate(callerCertificate).publicKey.equals(csr.publicKey)) {
+    throw new JoinRefused('Forbidden', 'the TLS client certificate must carry the key of the certificate signing request');
+  }
+  const nodeId = publicKeyFingerprint(csr.publicKey);
+  const attested = checkJoinAttestation(tx, request.attestation, csr.publicKey);
+  if (!attested.ok) throw new JoinRefused('Forbidden', `attestation refused: ${attested.reason}`);
+
+  const nodes = tx.map<string, NodeInfo>(NODES_MAP);
+  if (nodes.has(nodeId)) throw new JoinRefused('Conflict', `node ${nodeId} is already recorded; a node joins once, with a new key`);
+  const opening = tx.map<number, ServiceInfo>(SERVICE_INFO_MAP).get(SERVICE_INFO_KEY)?.status === 'Opening';
+  const rpcHost = request.rpc_address.slice(0, request.rpc_address.lastIndexOf(':'));
+  const certificate = await endorseNode(context.service, request.certificate_signing_request, rpcHost, context.now);
+  const peers: JoinPeer[] = [];
+  nodes.forEach((info, id) => {
+    if (info.status === 'Trusted') peers.push({ node_id: id, node_to_node_address: info.node_to_node_address });
+  });
+  nodes.set(nodeId, {
+    status: opening ? 'Trusted' : 'Pending',
+    cert: certificate,
+    rpc_address: request.rpc_address,
+    node_to_node_address: request.node_to_node_address,
+  });
+  if (!opening) return { status: 'Pending', node_id: nodeId };
+  return {
+    status: 'Trusted',
+    node_id: nodeId,
+    node_certificate: certificate,
+    service_certificate: context.service.certificate,
+    service_key: context.service.keyPair.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+    ledger_secret: context.ledgerSecret.bytes.toString('base64'),
+    peers,
+  };
+}
