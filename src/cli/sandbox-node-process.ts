@@ -114,8 +114,10 @@ export class SandboxNodeProcess {
     const ca = readFileSync(this.files.serviceCertificate, 'utf8');
     try {
       const { status, body } = await httpsGetJson(rpcAddress, '/node/state', { ...identity, ca }, STATE_REQUEST_TIMEOUT_MS);
-      const state = body as { node_id?: unknown; state?: unknown } | undefined;
+      const state = body as { node_id?: unknown; state?: unknown; commit_seqno?: unknown } | undefined;
       if (status !== 200 || typeof state?.node_id !== 'string') return `GET /node/state answered ${status} ${JSON.stringify(body)}`;
+      // A joining node answers before it has caught up; it knows no user until it has.
+      if (state.commit_seqno === 0) return 'it has not caught up with the service yet';
       return { nodeId: state.node_id, state: String(state.state), rpcAddress };
     } catch (error) {
       return `GET https://${rpcAddress}/node/state failed: ${(error as Error).message}`;

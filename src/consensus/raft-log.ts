@@ -9,6 +9,8 @@ const ORIGIN: TxId = { view: 0, seqno: 0 };
 
 export class RaftLog {
   readonly #entries: Entry[] = [];
+  /** Seqnos of the signature entries, ascending: commit decisions look them up per acknowledgement. */
+  readonly #signatureSeqnos: number[] = [];
 
   get lastSeqno(): number {
     return this.#entries.length;
@@ -20,11 +22,8 @@ export class RaftLog {
 
   /** TxId of the last signature entry; {0, 0} when there is none. */
   get lastSignedTxId(): TxId {
-    for (let seqno = this.lastSeqno; seqno > 0; seqno--) {
-      const entry = this.at(seqno);
-      if (entry.isSignature) return { view: entry.view, seqno };
-    }
-    return ORIGIN;
+    const seqno = this.#signatureSeqnos.at(-1);
+    return seqno === undefined ? ORIGIN : { view: this.at(seqno).view, seqno };
   }
 
   /** The entry at `seqno`; asserts that it exists. */
@@ -61,20 +60,27 @@ export class RaftLog {
     assert.equal(entry.seqno, this.lastSeqno + 1, 'log entries must be contiguous');
     assert(entry.view >= this.lastTxId.view, 'log views must not decrease');
     this.#entries.push(entry);
+    if (entry.isSignature) this.#signatureSeqnos.push(entry.seqno);
   }
 
   /** Drops every entry after `seqno`. */
   truncateAfter(seqno: number): void {
     assert(seqno >= 0 && seqno <= this.lastSeqno, `truncate to ${seqno} of ${this.lastSeqno}`);
     this.#entries.length = seqno;
+    while ((this.#signatureSeqnos.at(-1) ?? 0) > seqno) this.#signatureSeqnos.pop();
   }
 
   /** Highest signature seqno in 1..`upTo`, or 0. */
   lastSignatureAtOrBefore(upTo: number): number {
-    for (let seqno = Math.min(upTo, this.lastSeqno); seqno > 0; seqno--) {
-      if (this.at(seqno).isSignature) return seqno;
+    const signatures = this.#signatureSeqnos;
+    let low = 0;
+    let high = signatures.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((signatures[middle] as number) <= upTo) low = middle + 1;
+      else high = middle;
     }
-    return 0;
+    return low === 0 ? 0 : (signatures[low - 1] as number);
   }
 
   /**

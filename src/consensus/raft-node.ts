@@ -103,6 +103,8 @@ export class RaftNode {
   #persistedSeqno: number;
   #appliedSeqno = 0;
   #rolledBackTo: number | undefined;
+  /** Entries proposed since the last ready(), not yet offered to the backups. */
+  #proposedSinceReady = false;
   /** The hard state the last Ready carried (or the persisted one). */
   #readyHardState: HardState;
   #pending: { persistedSeqno: number; appliedSeqno: number } | undefined;
@@ -218,7 +220,8 @@ export class RaftNode {
     if (!this.canPropose()) return undefined;
     const txId = { view: this.#view, seqno: this.#log.lastSeqno + 1 };
     this.#append(configuration === undefined ? { ...txId, isSignature, data } : { ...txId, isSignature, data, configuration: [...configuration] });
-    for (const peer of this.peers) this.#sendAppend(peer, false);
+    // Sent at the next ready(): every proposal until then travels in one AppendEntries per peer.
+    this.#proposedSinceReady = true;
     return txId;
   }
 
@@ -241,6 +244,10 @@ export class RaftNode {
   /** The work for the caller, in the order the Ready's field comments give. Then advance(). */
   ready(): Ready {
     this.#assertNoPendingReady();
+    if (this.#proposedSinceReady && this.#role === 'primary') {
+      for (const peer of this.peers) this.#sendAppend(peer, false);
+    }
+    this.#proposedSinceReady = false;
     const lastSeqno = this.#log.lastSeqno;
     assert(this.#appliedSeqno <= this.#commitSeqno && this.#commitSeqno <= lastSeqno, 'applied <= commit <= last');
     const ready: Ready = {

@@ -64,7 +64,10 @@ export class Replica {
     this.#raft = raft;
     this.#persistHardState = options.persistHardState;
     this.#signatures = [...(options.signatures ?? [])];
-    this.#hardState = raft.hardState;
+    // What a brand-new node has durably: the first Ready then persists whatever the Raft
+    // node starts with, a bootstrapped node's view 1 and self-vote included (after a
+    // restart it rewrites the persisted state once, which is harmless).
+    this.#hardState = { view: 0, votedFor: undefined };
     this.#role = raft.role;
     this.#commitSeqno = raft.commitSeqno;
     this.#writer = new LedgerWriter({
@@ -193,8 +196,11 @@ export class Replica {
 
   /**
    * Entries this replica proposed are in the ledger already; those from a primary are
-   * checked (seqno, signature over our own root, decryption) and applied. Anything that
-   * holds a signature is made durable before acknowledging (commit stops only there).
+   * checked (seqno, signature over our own root, decryption) and applied. Entries from a
+   * primary are made durable before they are acknowledged (ready.ts): the primary never
+   * resends what it counts as held here, so losing them in a crash would stall this node
+   * for the rest of the view. Our own entries, which nobody acknowledges, are synced only
+   * when they hold a signature (commit stops only there).
    */
   #persist(ready: Ready): void {
     let sync = false;
@@ -204,6 +210,7 @@ export class Replica {
         assert.equal(this.txIdAt(entry.seqno).view, entry.view, `entry ${entry.seqno} to persist differs from the ledger's`);
         continue;
       }
+      sync = true;
       const data = Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength);
       const decoded = this.#history.recordEntry(data);
       const { header } = decoded;

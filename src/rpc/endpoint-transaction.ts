@@ -25,11 +25,20 @@ function refuseWrites(host: TransactionHost): void {
   if (reason !== undefined) throw new ApiError('ServiceUnavailable', `this node takes no writes now: ${reason}`);
 }
 
+/**
+ * Stamps a reply with the id of the state it read. A store with no transaction yet (a
+ * node that joined and has not caught up) read no transaction: no header, since 0.0 is
+ * no transaction id (parseTxId, and so the client, refuses seqno 0).
+ */
+function withReadTxId(host: TransactionHost, reply: Reply, version: number): Reply {
+  return version === 0 ? reply : withHeader(reply, TX_ID_HEADER, formatTxId(host.txIdAt(version)));
+}
+
 export async function runReadOnly(host: TransactionHost, attempt: Attempt): Promise<Reply> {
   const tx = host.store.begin();
   try {
     const reply = await attempt(handlerTransaction(tx, 'readonly'));
-    return withHeader(reply, TX_ID_HEADER, formatTxId(host.txIdAt(tx.readVersion)));
+    return withReadTxId(host, reply, tx.readVersion);
   } finally {
     abortIfOpen(tx);
   }
@@ -51,7 +60,7 @@ export async function runReadWrite(host: TransactionHost, attempt: Attempt, opti
     // From commit to host.committed: synchronous, so commits reach the ledger in order.
     const commit = tx.commit();
     if (commit.status === 'committed') return withHeader(reply, TX_ID_HEADER, formatTxId(host.committed(commit.writeSet)));
-    if (commit.status === 'read-only') return withHeader(reply, TX_ID_HEADER, formatTxId(host.txIdAt(commit.version)));
+    if (commit.status === 'read-only') return withReadTxId(host, reply, commit.version);
   }
   throw new ApiError('TransactionConflict', `the transaction conflicted with concurrent ones on all ${transactionAttemptsMax} attempts; nothing was written, try again`);
 }

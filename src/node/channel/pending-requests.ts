@@ -29,7 +29,9 @@ export class PendingRequests {
     this.#nextId = (this.#nextId + 1) >>> 0;
     const answer = new Promise<Uint8Array>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.reject(requestId, new ChannelError(timeoutMessage));
+        // Still queued, never handed to a connection: it surely did not reach the peer.
+        const sent = this.#pending.get(requestId)?.written ?? true;
+        this.reject(requestId, new ChannelError(timeoutMessage, { sent }));
         onTimeout(requestId);
       }, timeoutMs);
       // A pending request alone should not keep the process alive.
