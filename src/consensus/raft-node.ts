@@ -413,7 +413,7 @@ export class RaftNode {
       this.#becomeBackup(this.#view, undefined);
       return;
     }
-    this.#addProgress(this.#log.lastSeqno + 1);
+    this.#addProgress(this.#log.lastSeqno + 1, false);
     for (const peer of this.peers) this.#sendAppend(peer, true);
   }
 
@@ -639,14 +639,19 @@ export class RaftNode {
     this.#log.append(entry);
     if (entry.configuration === undefined) return;
     this.#configurations.appended(entry.seqno, entry.configuration);
-    if (this.#role === 'primary') this.#addProgress(entry.seqno);
+    if (this.#role === 'primary') this.#addProgress(entry.seqno, true);
   }
 
-  /** A primary tracks every peer; a new one is probed from `nextSeqno` (a refusal backs off). */
-  #addProgress(nextSeqno: number): void {
+  /**
+   * A primary tracks every peer; a new one is probed from `nextSeqno` (a refusal backs off).
+   * A voter added by a configuration change starts as recently active (etcd's
+   * confchange does the same): otherwise a CheckQuorum falling before it could answer
+   * would make the primary step down, and the change, not yet signed, be rolled back.
+   */
+  #addProgress(nextSeqno: number, recentActive: boolean): void {
     assert.equal(this.#role, 'primary');
     for (const peer of this.peers) {
-      if (!this.#progress.has(peer)) this.#progress.set(peer, { matchSeqno: 0, nextSeqno, inflight: 0, recentActive: false });
+      if (!this.#progress.has(peer)) this.#progress.set(peer, { matchSeqno: 0, nextSeqno, inflight: 0, recentActive });
     }
   }
 
