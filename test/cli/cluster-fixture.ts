@@ -41,7 +41,8 @@ export class NotYet {
 /**
  * Runs `attempt` every `pollMs` until it returns a value (not a NotYet) and returns that
  * value; fails the test at the deadline, saying what it last saw. An attempt that throws
- * (a node restarting, an election under way) counts as "not yet".
+ * (a node restarting, an election under way) counts as "not yet", unless it failed an
+ * assertion: that fails the test at once.
  */
 export async function eventually<T>(what: string, timeoutMs: number, attempt: () => Promise<T | NotYet>, pollMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -52,6 +53,8 @@ export async function eventually<T>(what: string, timeoutMs: number, attempt: ()
       if (!(result instanceof NotYet)) return result;
       last = result.reason;
     } catch (error) {
+      // An assertion in the attempt means waiting cannot help (a process exited).
+      if (error instanceof assert.AssertionError) throw error;
       last = `threw ${(error as Error).message}`;
     }
     if (Date.now() + pollMs > deadline) assert.fail(`${what}: not within ${timeoutMs} ms; last: ${last}`);
