@@ -144,7 +144,8 @@ describe('a 3-node sandbox as real processes', { timeout: 150_000 }, () => {
   });
 
   after(async () => {
-    // Only the first lines matter when every test passed: the last test stopped everything.
+    // When every test passed the last one stopped everything, and this finds little to do;
+    // otherwise it leaves no process behind, whatever state a failed test left.
     await Promise.race([load?.stop(), sleep(5_000)]);
     await Promise.race([Promise.all(clients.map((client) => client.close())), sleep(5_000)]);
     if (joiner !== undefined && joiner.exitCode === null && joiner.signalCode === null) joiner.kill('SIGKILL');
