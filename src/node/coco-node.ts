@@ -72,6 +72,8 @@ export class CocoNode {
   readonly #tickMs: number;
   #channel: NodeChannel | undefined;
   #channelPeers = new Map<string, string>();
+  /** The consensus peers the channel was last set up for: consensus replaces the array when they change. */
+  #peersSetUp: readonly string[] | undefined;
   #tickTimer: NodeJS.Timeout | undefined;
   #signatureTimer: NodeJS.Timeout | undefined;
   #driveScheduled = false;
@@ -326,7 +328,10 @@ export class CocoNode {
   /** Keeps the channel's peers to the nodes consensus talks to, at their recorded addresses. */
   #refreshPeers(): void {
     const channel = this.#channel;
-    if (channel === undefined) return;
+    // Runs after every Ready: read the nodes map only when the set of peers changed (the
+    // transaction that changes it also records the newcomers' addresses).
+    if (channel === undefined || this.#replica.peers === this.#peersSetUp) return;
+    this.#peersSetUp = this.#replica.peers;
     const wanted = new Map<string, string>();
     const known = this.#nodeAddresses();
     for (const id of this.#replica.peers) {

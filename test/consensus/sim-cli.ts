@@ -2,27 +2,9 @@
 // cluster simulation from the command line. `--seed` replays one seed exactly; exit 1
 // if any seed breaks an invariant, naming the seed and the call that replays it.
 import { runSimulation } from './simulation.js';
+import { parseSimArgs } from '../support/sim-args.js';
 
-const args = process.argv.slice(2);
-function flag(name: string): number | undefined {
-  const index = args.indexOf(name);
-  if (index === -1) return undefined;
-  const value = Number(args[index + 1]);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    console.error(`${name} takes a positive whole number`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const single = flag('--seed');
-const first = single ?? flag('--first') ?? 1;
-const count = single === undefined ? (flag('--seeds') ?? 100) : 1;
-const nodes = flag('--nodes');
-if (nodes !== undefined && nodes !== 3 && nodes !== 5) {
-  console.error('--nodes takes 3 or 5');
-  process.exit(2);
-}
+const { first, count, single, nodes } = parseSimArgs(process.argv.slice(2));
 
 let failures = 0;
 const started = Date.now();
