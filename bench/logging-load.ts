@@ -1,17 +1,16 @@
 // The load generator of the logging benchmark, run as its own process so that it never
-// competes with the node inside one event loop: many HTTP/2 streams over a few mutually
-// authenticated TLS connections, requests serialised before the clock starts, a closed
-// loop of `concurrency` requests in flight. It prints one JSON object with its counts
+// competes with the node inside one event loop: requests pipelined over a few mutually
+// authenticated TLS connections (HTTP/1.1, or HTTP/2 streams), serialised before the
+// clock starts, a closed loop of `concurrency` requests in flight. It prints one JSON object with its counts
 // and latency samples on stdout.
 import { readFileSync } from 'node:fs';
-import { connect, type ClientHttp2Session } from 'node:http2';
 import { performance } from 'node:perf_hooks';
+import { openSession, prepare, type LoadSession, type LoadTls, type Protocol } from './load-session.js';
 
 interface LoadOptions {
   readonly url: string;
-  readonly serviceCertificate: string;
-  readonly certificate: string;
-  readonly privateKey: string;
+  readonly tls: LoadTls;
+  readonly protocol: Protocol;
   readonly durationS: number;
   readonly concurrency: number;
   readonly connections: number;
@@ -40,39 +39,21 @@ const MESSAGE = 'x'.repeat(100);
 /** Writes prepared ahead; ids wrap around so reads find what writes left. */
 const PREPARED_WRITES = 50_000;
 
-function request(session: ClientHttp2Session, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; txId?: string; data: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request(headers);
-    const chunks: Buffer[] = [];
-    let status = 0;
-    let txId: string | undefined;
-    stream.on('response', (responseHeaders) => {
-      status = Number(responseHeaders[':status']);
-      const id = responseHeaders['x-coco-tx-id'];
-      if (typeof id === 'string') txId = id;
-    });
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve({ status, ...(txId === undefined ? {} : { txId }), data: Buffer.concat(chunks) }));
-    stream.on('error', reject);
-    stream.end(body);
-  });
+function openSessions(options: LoadOptions): Promise<LoadSession[]> {
+  return Promise.all(Array.from({ length: options.connections }, () => openSession(options.protocol, options.url, options.tls)));
 }
 
-function openSessions(options: LoadOptions): ClientHttp2Session[] {
-  return Array.from({ length: options.connections }, () =>
-    connect(options.url, { ca: options.serviceCertificate, cert: options.certificate, key: options.privateKey, minVersion: 'TLSv1.3' }),
-  );
-}
-
-const writeHeaders = { ':method': 'POST', ':path': '/app/log/private', 'content-type': 'application/json' };
+const COMMIT_QUERY = prepare('GET', '/node/commit');
 
 async function runWrites(options: LoadOptions): Promise<WriteResult> {
-  const sessions = openSessions(options);
-  const writeBodies = Array.from({ length: PREPARED_WRITES }, (_, id) => Buffer.from(JSON.stringify({ id, msg: MESSAGE })));
+  const sessions = await openSessions(options);
+  // Its own connection, so that polling never queues behind pipelined writes.
+  const pollSession = await openSession(options.protocol, options.url, options.tls);
+  const prepared = Array.from({ length: PREPARED_WRITES }, (_, id) => prepare('POST', '/app/log/private', Buffer.from(JSON.stringify({ id, msg: MESSAGE }))));
   let errors = 0;
 
   // Warm up connections before measuring.
-  await Promise.all(sessions.map((session, i) => request(session, writeHeaders, writeBodies[i] as Buffer)));
+  await Promise.all(sessions.map((session, i) => session.send(prepared[i] as (typeof prepared)[number])));
 
   const writeLatencyMs: number[] = [];
   const cpuBefore = process.cpuUsage();
@@ -85,10 +66,9 @@ async function runWrites(options: LoadOptions): Promise<WriteResult> {
   const commitLatencyMs: number[] = [];
   let commitPoller = true;
   const pollCommits = (async () => {
-    const session = sessions[0] as ClientHttp2Session;
     while (commitPoller) {
-      const response = await request(session, { ':method': 'GET', ':path': '/node/commit' });
-      const committed = Number(String(JSON.parse(response.data.toString()).transaction_id).split('.')[1]);
+      const response = await pollSession.send(COMMIT_QUERY);
+      const committed = Number(String((JSON.parse(response.body.toString()) as { transaction_id: string }).transaction_id).split('.')[1]);
       const now = performance.now();
       for (const [seqno, ackedAt] of ackTimes) {
         if (seqno > committed) continue;
@@ -101,10 +81,10 @@ async function runWrites(options: LoadOptions): Promise<WriteResult> {
   })();
 
   const writer = async (lane: number): Promise<void> => {
-    const session = sessions[lane % sessions.length] as ClientHttp2Session;
+    const session = sessions[lane % sessions.length] as LoadSession;
     for (let i = lane; performance.now() < writeEnd; i += options.concurrency) {
       const started = performance.now();
-      const response = await request(session, writeHeaders, writeBodies[i % PREPARED_WRITES] as Buffer);
+      const response = await session.send(prepared[i % PREPARED_WRITES] as (typeof prepared)[number]);
       const acked = performance.now();
       if (response.status !== 200 || response.txId === undefined) {
         errors += 1;
@@ -127,22 +107,22 @@ async function runWrites(options: LoadOptions): Promise<WriteResult> {
   commitPoller = false;
   await pollCommits;
   const cpu = process.cpuUsage(cpuBefore);
-  for (const session of sessions) session.close();
+  for (const session of [...sessions, pollSession]) session.close();
   return { writes, writeSeconds, writeLatencyMs, commitLatencyMs, commitSeconds, loadCpuSeconds: (cpu.user + cpu.system) / 1e6, errors };
 }
 
 async function runReads(options: LoadOptions): Promise<ReadResult> {
-  const sessions = openSessions(options);
-  const readHeaders = Array.from({ length: 1000 }, (_, id) => ({ ':method': 'GET', ':path': `/app/log/private?id=${id}` }));
+  const sessions = await openSessions(options);
+  const preparedReads = Array.from({ length: 1000 }, (_, id) => prepare('GET', `/app/log/private?id=${id}`));
   let errors = 0;
-  await Promise.all(sessions.map((session, i) => request(session, readHeaders[i] as Record<string, string>)));
+  await Promise.all(sessions.map((session, i) => session.send(preparedReads[i] as (typeof preparedReads)[number])));
   let reads = 0;
   const readStart = performance.now();
   const readEnd = readStart + options.durationS * 1000;
   const reader = async (lane: number): Promise<void> => {
-    const session = sessions[lane % sessions.length] as ClientHttp2Session;
+    const session = sessions[lane % sessions.length] as LoadSession;
     for (let i = lane; performance.now() < readEnd; i += options.concurrency) {
-      const response = await request(session, readHeaders[i % readHeaders.length] as Record<string, string>);
+      const response = await session.send(preparedReads[i % preparedReads.length] as (typeof preparedReads)[number]);
       if (response.status === 200) reads += 1;
       else errors += 1;
     }
@@ -153,16 +133,19 @@ async function runReads(options: LoadOptions): Promise<ReadResult> {
   return { reads, readSeconds, errors };
 }
 
-const [mode, url, workspace, durationS, concurrency, connections] = process.argv.slice(2);
-if ((mode !== 'write' && mode !== 'read') || url === undefined || workspace === undefined) {
-  console.error('usage: logging-load write|read URL WORKSPACE DURATION_S CONCURRENCY CONNECTIONS');
+const [mode, url, workspace, protocol, durationS, concurrency, connections] = process.argv.slice(2);
+if ((mode !== 'write' && mode !== 'read') || url === undefined || workspace === undefined || (protocol !== 'http1' && protocol !== 'http2')) {
+  console.error('usage: logging-load write|read URL WORKSPACE http1|http2 DURATION_S CONCURRENCY CONNECTIONS');
   process.exit(2);
 }
 const options: LoadOptions = {
   url,
-  serviceCertificate: readFileSync(`${workspace}/service_cert.pem`, 'utf8'),
-  certificate: readFileSync(`${workspace}/user0_cert.pem`, 'utf8'),
-  privateKey: readFileSync(`${workspace}/user0_privk.pem`, 'utf8'),
+  tls: {
+    ca: readFileSync(`${workspace}/service_cert.pem`, 'utf8'),
+    cert: readFileSync(`${workspace}/user0_cert.pem`, 'utf8'),
+    key: readFileSync(`${workspace}/user0_privk.pem`, 'utf8'),
+  },
+  protocol,
   durationS: Number(durationS ?? 10),
   concurrency: Number(concurrency ?? 64),
   connections: Number(connections ?? 4),

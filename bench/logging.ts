@@ -1,13 +1,16 @@
 // The logging benchmark: starts its own sandbox, drives it from a separate load
 // process (bench/logging-load.ts), and reports acknowledged and committed writes/s,
 // reads/s, write and commit latency percentiles, and the CPU the node processes spent
-// per write (from /proc, so the load generator's own CPU is not counted).
+// per write (from /proc, so the load generator's own CPU is not counted), for the
+// primary and for the backups apart. With --runs N, each figure is the median of N
+// runs against the same sandbox.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Figure } from './measure.js';
+import { median, type Figure } from './measure.js';
+import type { Protocol } from './load-session.js';
 import type { ReadResult, WriteResult } from './logging-load.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -19,6 +22,8 @@ export interface LoggingOptions {
   readonly durationS: number;
   readonly concurrency: number;
   readonly connections: number;
+  readonly protocol: Protocol;
+  readonly runs: number;
   readonly log: (line: string) => void;
 }
 
@@ -53,7 +58,7 @@ async function startSandbox(workspace: string, nodes: number, log: (line: string
 }
 
 function runLoad<T>(mode: 'write' | 'read', url: string, workspace: string, options: LoggingOptions): T {
-  const result = spawnSync(process.execPath, [LOAD, mode, url, workspace, String(options.durationS), String(options.concurrency), String(options.connections)], {
+  const result = spawnSync(process.execPath, [LOAD, mode, url, workspace, options.protocol, String(options.durationS), String(options.concurrency), String(options.connections)], {
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
   });
@@ -61,31 +66,51 @@ function runLoad<T>(mode: 'write' | 'read', url: string, workspace: string, opti
   return JSON.parse(result.stdout) as T;
 }
 
+/** One write phase then one read phase; every figure of the run. */
+function runOnce(scenario: string, url: string, workspace: string, pids: readonly number[], options: LoggingOptions): Figure[] {
+  const cpuBefore = pids.map(processCpuSeconds);
+  const writes = runLoad<WriteResult>('write', url, workspace, options);
+  const cpuSeconds = pids.map((pid, index) => processCpuSeconds(pid) - (cpuBefore[index] as number));
+  const reads = runLoad<ReadResult>('read', url, workspace, options);
+  const perWrite = (seconds: number): number => (seconds * 1_000_000) / Math.max(1, writes.writes);
+  const backups = cpuSeconds.slice(1);
+  const figure = (metric: string, value: number, unit: string): Figure => ({ scenario, metric, value, unit });
+  return [
+    figure('writes_acked_per_s', writes.writes / writes.writeSeconds, 'writes/s'),
+    figure('writes_committed_per_s', writes.writes / writes.commitSeconds, 'writes/s'),
+    figure('reads_per_s', reads.reads / reads.readSeconds, 'reads/s'),
+    figure('write_latency_p50_ms', percentile(writes.writeLatencyMs, 50), 'ms'),
+    figure('write_latency_p99_ms', percentile(writes.writeLatencyMs, 99), 'ms'),
+    figure('commit_latency_p50_ms', percentile(writes.commitLatencyMs, 50), 'ms'),
+    figure('commit_latency_p99_ms', percentile(writes.commitLatencyMs, 99), 'ms'),
+    figure('cpu_us_per_write', perWrite(cpuSeconds.reduce((sum, seconds) => sum + seconds, 0)), 'us/write'),
+    figure('primary_cpu_us_per_write', perWrite(cpuSeconds[0] as number), 'us/write'),
+    ...(backups.length === 0 ? [] : [figure('backup_cpu_us_per_write', perWrite(backups.reduce((sum, seconds) => sum + seconds, 0) / backups.length), 'us/write')]),
+    // The client's share of the machine: when it nears a core, throughput is the client's limit.
+    figure('load_generator_cpu_us_per_write', perWrite(writes.loadCpuSeconds), 'us/write'),
+    figure('errors', writes.errors + reads.errors, 'requests'),
+  ];
+}
+
 export async function loggingBenchmark(options: LoggingOptions): Promise<Figure[]> {
   const workspace = mkdtempSync(join(tmpdir(), 'coco-bench-logging-'));
+  // Node0 starts the service, so it is the primary the load goes to.
   const { child, url, pids } = await startSandbox(workspace, options.nodes, options.log);
+  const scenario = options.nodes === 1 ? 'logging' : `logging-${options.nodes}`;
   try {
-    options.log(`writes: ${options.durationS} s at concurrency ${options.concurrency} over ${options.connections} connections`);
-    const cpuBefore = pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
-    const writes = runLoad<WriteResult>('write', url, workspace, options);
-    const cpuSeconds = pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0) - cpuBefore;
-    options.log(`reads: ${options.durationS} s`);
-    const reads = runLoad<ReadResult>('read', url, workspace, options);
-    const scenario = options.nodes === 1 ? 'logging' : `logging-${options.nodes}`;
-    const figure = (metric: string, value: number, unit: string): Figure => ({ scenario, metric, value, unit });
-    return [
-      figure('writes_acked_per_s', writes.writes / writes.writeSeconds, 'writes/s'),
-      figure('writes_committed_per_s', writes.writes / writes.commitSeconds, 'writes/s'),
-      figure('reads_per_s', reads.reads / reads.readSeconds, 'reads/s'),
-      figure('write_latency_p50_ms', percentile(writes.writeLatencyMs, 50), 'ms'),
-      figure('write_latency_p99_ms', percentile(writes.writeLatencyMs, 99), 'ms'),
-      figure('commit_latency_p50_ms', percentile(writes.commitLatencyMs, 50), 'ms'),
-      figure('commit_latency_p99_ms', percentile(writes.commitLatencyMs, 99), 'ms'),
-      figure('cpu_us_per_write', (cpuSeconds * 1_000_000) / Math.max(1, writes.writes), 'us/write'),
-      // The client's share of the machine: when it nears a core, throughput is the client's limit.
-      figure('load_generator_cpu_us_per_write', (writes.loadCpuSeconds * 1_000_000) / Math.max(1, writes.writes), 'us/write'),
-      figure('errors', writes.errors + reads.errors, 'requests'),
-    ];
+    const runs: Figure[][] = [];
+    for (let run = 1; run <= options.runs; run += 1) {
+      options.log(`run ${run}/${options.runs}: writes then reads, ${options.durationS} s each, concurrency ${options.concurrency} over ${options.connections} ${options.protocol} connections`);
+      const figures = runOnce(scenario, url, workspace, pids, options);
+      const value = (metric: string): number => figures.find((figure) => figure.metric === metric)?.value ?? Number.NaN;
+      options.log(`  ${Math.round(value('writes_committed_per_s'))} committed writes/s, ${Math.round(value('cpu_us_per_write'))} us of node CPU per write`);
+      runs.push(figures);
+    }
+    return (runs[0] as Figure[]).map((first, index) => ({
+      ...first,
+      metric: options.runs > 1 ? `${first.metric}_median` : first.metric,
+      value: median(runs.map((figures) => (figures[index] as Figure).value)),
+    }));
   } finally {
     child.kill('SIGINT');
     await new Promise((resolve) => child.once('exit', resolve));

@@ -1,8 +1,9 @@
 // `npm run bench -- SCENARIO [options] [--json]`: runs one benchmark scenario and prints
 // its figures, as a table or one JSON object per figure.
 //   core     [--runs N]
-//   logging  [--nodes N] [--duration S] [--concurrency C] [--connections K]
+//   logging  [--nodes N] [--duration S] [--concurrency C] [--connections K] [--protocol http1|http2] [--runs N]
 import { coreBenchmark } from './core.js';
+import type { Protocol } from './load-session.js';
 import { loggingBenchmark } from './logging.js';
 import { printFigures, type Figure } from './measure.js';
 
@@ -19,10 +20,18 @@ function numberFlag(flag: string, fallback: number): number {
   return value;
 }
 
+function protocolFlag(): Protocol {
+  const index = args.indexOf('--protocol');
+  if (index === -1) return 'http1';
+  const value = args[index + 1];
+  if (value !== 'http1' && value !== 'http2') usage('--protocol takes http1 or http2');
+  return value;
+}
+
 function usage(problem?: string): never {
   if (problem !== undefined) console.error(problem);
   console.error('usage: npm run bench -- core [--runs N] [--json]');
-  console.error('       npm run bench -- logging [--nodes N] [--duration S] [--concurrency C] [--connections K] [--json]');
+  console.error('       npm run bench -- logging [--nodes N] [--duration S] [--concurrency C] [--connections K] [--protocol http1|http2] [--runs N] [--json]');
   process.exit(2);
 }
 
@@ -35,6 +44,8 @@ if (name === 'core') {
     durationS: numberFlag('--duration', 10),
     concurrency: numberFlag('--concurrency', 64),
     connections: numberFlag('--connections', 4),
+    protocol: protocolFlag(),
+    runs: numberFlag('--runs', 1),
     log,
   });
 } else {

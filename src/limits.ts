@@ -66,6 +66,14 @@ export const nodeChannelCloseGraceMs = 500;
  */
 export const forwardTimeoutMs = 10_000;
 /**
+ * How long the primary waits for a join to commit before answering 503. Well under
+ * forwardTimeoutMs, so that a join forwarded by a backup gets this answer, not the
+ * backup's "no reply from the primary".
+ */
+export const joinCommitTimeoutMs = 5_000;
+/** Joins whose settling a primary remembers, to answer the server's second run of the join handler. */
+export const settledJoinsRememberedMax = 1_024;
+/**
  * Longest attestation `evidence` or `endorsements`, in base64 characters, refused before
  * decoding. A SEV-SNP report (1184 bytes) and its VCEK, ASK and ARK certificates fit in 8 KiB.
  */

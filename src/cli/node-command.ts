@@ -81,9 +81,10 @@ async function runNode(configured: NodeConfig, logger: Logger): Promise<void> {
     // Writes received while a backup go to the primary over the node-to-node channel.
     forwarder: {
       primaryId: () => (node.role === 'primary' ? undefined : node.primaryId),
-      send: (to, payload) => node.forward(to, payload, forwardTimeoutMs).catch((error: unknown) => {
+      send: (to, payload, signal) => node.forward(to, payload, forwardTimeoutMs, signal).catch((error: unknown) => {
         throw error instanceof ChannelError && !error.sent ? new NotForwardedError(error.message) : error;
       }),
+      watchPrimary: (listener) => node.onPrimaryChange(listener),
     },
   });
   node.requestHandler = (_from, payload) => server.serveForwarded(payload);

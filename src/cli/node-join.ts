@@ -1,7 +1,10 @@
-// The joining node's side of a join (docs/join.md): make a node key, ask a node of the
-// running service (trusted through the service certificate from the config) with a CSR
-// and an attestation over TLS authenticated by that same key, and keep asking until the
-// service admits it or the time is up. A refusal (4xx) is final.
+// The joining node's side of a join (docs/operations.md): make a node key, ask a node of
+// the running service (trusted through the service certificate from the config) with a
+// CSR and an attestation over TLS authenticated by that same key, and keep asking until
+// the service admits it or the time is up. The service answers once the join has
+// committed; a 5xx (no primary, or the join not committed in time) or a lost connection
+// means ask again, with the same key, which the service answers from its record. A
+// refusal (4xx) is final.
 import { createPublicKey } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -49,7 +52,8 @@ export async function requestJoin(config: NodeConfig, measurement: string, logge
     for (;;) {
       let failure: string;
       try {
-        const response = await client.post('/node/join', body);
+        // Each attempt within what is left of the join's time, so that a slow one cannot outlast it.
+        const response = await client.post('/node/join', body, { timeoutMs: Math.max(1, Math.ceil(deadline - performance.now())) });
         if (response.status === 200) return joinedService(response.body as JoinResponse, keyPair, serviceCertificate);
         const message = (response.body as { error?: { message?: string } } | undefined)?.error?.message ?? `status ${response.status}`;
         if (response.status < 500) throw new CliError(`joining through ${command.target_rpc_address} was refused: ${message}`, 1);

@@ -1,7 +1,10 @@
 // `coco sandbox`: a development network in one command. It makes the consortium's
 // identities, writes each node's configuration, starts the nodes as child processes,
 // waits until they answer over TLS, prints how to reach them, and on Ctrl-C (or
-// SIGTERM) stops them all before exiting. Everything lives in one workspace directory.
+// SIGTERM) stops them all before exiting. A node that dies is reported; the others run
+// on while they are a majority, as the service does (so a developer can watch a
+// failover), and the sandbox stops them only once fewer remain. Everything lives in one
+// workspace directory.
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,8 +68,7 @@ export async function runSandbox(options: SandboxOptions): Promise<void> {
     if (ready === 'stopped') return;
     writeNetworkFiles(workspace, nodes, ready);
     printReady(workspace, options.app, ready);
-    const ended = await Promise.race([stop.requested.then(() => undefined), ...nodes.map((node) => node.exited.then(() => node))]);
-    if (ended !== undefined) throw ended.exitError('while the sandbox was running');
+    await watchNodes(nodes, stop.requested);
   } finally {
     await stopNodes(nodes);
     stop.dispose();
@@ -97,6 +99,29 @@ async function startNodes(
     ready.push(answer);
   }
   return ready;
+}
+
+/**
+ * Runs until a stop signal, reporting each node that exits. Consensus goes on while a
+ * majority of the nodes runs; once fewer do, the service cannot commit or elect, so this
+ * throws CliError (exit 1) and the caller stops the rest.
+ */
+async function watchNodes(nodes: readonly SandboxNodeProcess[], stopRequested: Promise<void>): Promise<void> {
+  const majority = Math.floor(nodes.length / 2) + 1;
+  let watched = nodes.filter((node) => node.running);
+  while (watched.length > 0) {
+    const ended = await Promise.race([stopRequested.then(() => undefined), ...watched.map((node) => node.exited.then(() => node))]);
+    if (ended === undefined) return;
+    watched = watched.filter((node) => node !== ended);
+    const running = nodes.filter((node) => node.running).length;
+    if (running < majority) {
+      throw ended.exitError(`while the sandbox was running, leaving ${running} of ${nodes.length} node(s) running, fewer than the ${majority} the service needs: stopping the sandbox`);
+    }
+    console.log(
+      `${ended.files.name} (pid ${String(ended.pid)}) ${ended.howItExited()} while the sandbox was running; ` +
+        `${running} of ${nodes.length} nodes still run, a majority, so the service goes on (its log: ${ended.displayPath(ended.files.log)}).`,
+    );
+  }
 }
 
 function writeNetworkFiles(workspace: string, nodes: readonly SandboxNodeProcess[], ready: readonly ReadyNode[]): void {

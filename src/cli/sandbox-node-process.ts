@@ -124,18 +124,19 @@ export class SandboxNodeProcess {
     }
   }
 
-  /** Why the node exited, with the end of its log; only for a node that has exited. */
-  exitError(when: string): CliError {
+  /** How the node ended: "was killed by SIGKILL", "exited with code 1"; only for a node that has exited. */
+  howItExited(): string {
     const status = this.#status;
     assert(status !== undefined, `${this.files.name} is still running`);
-    const how = status.error !== undefined
-      ? `could not be started (${status.error.message})`
-      : status.signal !== null
-        ? `was killed by ${status.signal}`
-        : `exited with code ${String(status.code)}`;
+    if (status.error !== undefined) return `could not be started (${status.error.message})`;
+    return status.signal !== null ? `was killed by ${status.signal}` : `exited with code ${String(status.code)}`;
+  }
+
+  /** Why the node exited, with the end of its log; only for a node that has exited. */
+  exitError(when: string): CliError {
     const tail = logTail(this.files.log);
     return new CliError(
-      `${this.files.name} ${how} ${when}; ` +
+      `${this.files.name} ${this.howItExited()} ${when}; ` +
         (tail === '' ? `its log ${this.displayPath(this.files.log)} is empty` : `the end of its log ${this.displayPath(this.files.log)}:\n${tail}`),
       1,
     );

@@ -47,6 +47,8 @@ export interface RaftNodeOptions {
   readonly heartbeatTicks: number;
   /** Seeded source of numbers in [0, 1). */
   readonly random: () => number;
+  /** Entries a primary holds past its commit seqno before it refuses transactions (canPropose); defaults to limits.ts. */
+  readonly uncommittedEntriesMax?: number;
   /**
    * A brand-new service: initialConfiguration must be [id] and there must be no persisted
    * state. The node is primary at view 1 at once, so genesis can be proposed immediately.
@@ -84,6 +86,7 @@ export class RaftNode {
   readonly #electionTimeoutTicks: number;
   readonly #heartbeatTicks: number;
   readonly #random: () => number;
+  readonly #uncommittedEntriesMax: number;
 
   #view: number;
   #votedFor: string | undefined;
@@ -114,22 +117,30 @@ export class RaftNode {
     assert(options.heartbeatTicks >= 1 && options.heartbeatTicks < options.electionTimeoutTicks, 'heartbeat must be shorter than the election timeout');
     if (options.initialConfiguration.length > 0) assertConfiguration(options.initialConfiguration);
     this.id = options.id;
-    this.#configurations = new ActiveConfigurations(options.id, options.initialConfiguration);
     this.#electionTimeoutTicks = options.electionTimeoutTicks;
     this.#heartbeatTicks = options.heartbeatTicks;
     this.#random = options.random;
+    this.#uncommittedEntriesMax = options.uncommittedEntriesMax ?? uncommittedEntriesMax;
+    assert(Number.isSafeInteger(this.#uncommittedEntriesMax) && this.#uncommittedEntriesMax >= 1, 'uncommittedEntriesMax must be a positive whole number');
     const persisted = options.persisted;
     this.#view = persisted?.view ?? 0;
     this.#votedFor = persisted?.votedFor;
     this.#log = new RaftLog();
-    for (const entry of persisted?.log ?? []) this.#append(entry);
+    const log = persisted?.log ?? [];
+    for (const entry of log) this.#log.append(entry);
     assert(this.#log.lastTxId.view <= this.#view, 'persisted log is ahead of the persisted view');
     this.#persistedSeqno = this.#log.lastSeqno;
     const commitSeqno = persisted?.commitSeqno ?? 0;
     assert(Number.isSafeInteger(commitSeqno) && commitSeqno >= 0 && commitSeqno <= this.#log.lastSeqno, `persisted commit seqno ${commitSeqno} is not in the log`);
+    assert(commitSeqno === 0 || this.#log.at(commitSeqno).isSignature, `persisted commit seqno ${commitSeqno} is not a signature entry: commit stops only at signatures`);
     // The caller has applied what it recorded as committed: Ready.committed continues after it.
-    if (commitSeqno > 0) this.#commitTo(commitSeqno);
+    this.#commitSeqno = commitSeqno;
     this.#appliedSeqno = commitSeqno;
+    // Configurations come from the log alone (thesis §4.1): the last one at or before the
+    // recorded commit, and every one after it. The recorded commit may lag the real one
+    // (the caller records it after applying); a lagging node holds more configurations
+    // than it needs, and forgets them when it learns the commit again (#learnCommit).
+    this.#configurations = ActiveConfigurations.fromLog(options.id, options.initialConfiguration, log, commitSeqno);
     this.#readyHardState = this.hardState;
     this.#resetElectionTimer();
     if (options.bootstrap === true) {
@@ -210,14 +221,14 @@ export class RaftNode {
   }
 
   /**
-   * Appends an entry at the primary; returns its TxId, or undefined when canPropose() is
-   * false. With `configuration`, the entry sets the voting nodes from here on, at once
-   * (configuration.ts); the node layer keeps one change in flight at a time. A TxId is a
-   * promise only once committed: it may still be rolled back.
+   * Appends an entry at the primary; returns its TxId, or undefined when
+   * canPropose(isSignature) is false. With `configuration`, the entry sets the voting
+   * nodes from here on, at once (configuration.ts); the node layer keeps one change in
+   * flight at a time. A TxId is a promise only once committed: it may still be rolled back.
    */
   propose(data: Uint8Array, isSignature: boolean, configuration?: readonly string[]): TxId | undefined {
     this.#assertNoPendingReady();
-    if (!this.canPropose()) return undefined;
+    if (!this.canPropose(isSignature)) return undefined;
     const txId = { view: this.#view, seqno: this.#log.lastSeqno + 1 };
     this.#append(configuration === undefined ? { ...txId, isSignature, data } : { ...txId, isSignature, data, configuration: [...configuration] });
     // Sent at the next ready(): every proposal until then travels in one AppendEntries per peer.
@@ -226,12 +237,23 @@ export class RaftNode {
   }
 
   /**
-   * Whether propose() would take an entry now: this node is primary and holds fewer than
-   * uncommittedEntriesMax entries past its commit seqno. Ask before committing a client
-   * write to the store, since a refused proposal cannot be undone there.
+   * Whether propose() would take an entry now. Only a primary takes any. A transaction
+   * needs room: fewer than uncommittedEntriesMax entries past the commit seqno. Ask before
+   * committing a client write to the store, since a refused proposal cannot be undone there.
+   *
+   * A signature is taken past the limit too, as long as it signs something (the last
+   * entry is not a signature of this view already): commit advances only to signatures
+   * (CCF), so they are what frees the window, and a primary refusing them would stay at
+   * the limit for good. The window may be overfull for other reasons too (a new primary
+   * whose recorded commit lags), and its first signature must still be taken. Past the
+   * limit, then, a primary appends at most one entry more per view.
    */
-  canPropose(): boolean {
-    return this.#role === 'primary' && this.#log.lastSeqno - this.#commitSeqno < uncommittedEntriesMax;
+  canPropose(isSignature = false): boolean {
+    if (this.#role !== 'primary') return false;
+    if (this.#log.lastSeqno - this.#commitSeqno < this.#uncommittedEntriesMax) return true;
+    if (!isSignature) return false;
+    const last = this.#log.lastSeqno === 0 ? undefined : this.#log.at(this.#log.lastSeqno);
+    return last === undefined || !last.isSignature || last.view !== this.#view;
   }
 
   /** Whether ready() would return anything to do. */
@@ -602,7 +624,8 @@ export class RaftNode {
     // A primary outside the newest committed configuration retires likewise (CCF; thesis
     // §4.2.2), after telling every node of the commit that makes the new configuration
     // the only one in force.
-    const retiring = !this.#configurations.newestCommitted.includes(this.id);
+    const newestCommitted = this.#configurations.newestCommitted;
+    const retiring = newestCommitted !== undefined && !newestCommitted.includes(this.id);
     const departed = [...this.#progress.keys()].filter((peer) => retiring || !this.#configurations.includes(peer));
     for (const peer of departed) this.#sendAppend(peer, true);
     if (retiring) this.#becomeBackup(this.#view, undefined);

@@ -21,6 +21,7 @@ import type { TxId } from '../ledger/tx-id.js';
 import { TxHistory } from '../ledger/tx-history.js';
 import { ChannelError } from './channel/channel-error.js';
 import { NodeChannel } from './channel/node-channel.js';
+import { CommitWaiters } from './commit-waiters.js';
 import { consensusTiming } from './consensus-timing.js';
 import { DirectoryLedgerFiles } from './directory-ledger-files.js';
 import { writeGenesis, type Genesis } from './genesis.js';
@@ -79,6 +80,12 @@ export class CocoNode {
   #driveScheduled = false;
   #stopping = false;
   #lastRole: Role | undefined;
+  /** Callers waiting for transactions to commit (a join's answer waits for its own). */
+  readonly #commitWaiters = new CommitWaiters((txId) => this.#replica.txStatus(txId));
+  #waitersCheckedAtSeqno = 0;
+  /** Told when the primary this node knows changes: forwarded requests to the old one are given up. */
+  readonly #primaryListeners = new Set<() => void>();
+  #lastPrimaryId: string | undefined;
 
   private constructor(parts: NodeParts) {
     const { config, identity } = parts;
@@ -155,7 +162,8 @@ export class CocoNode {
     const genesis = tx.commit();
     if (genesis.status !== 'committed') throw new Error('genesis transaction did not commit');
     node.#replica.committed(genesis.writeSet);
-    node.sign();
+    // Genesis commits at its own signature (already taken when interval_tx is 1).
+    if (node.#replica.signatureDue) node.sign();
     writeFileSync(configPath(config, config.service_certificate_file), service.certificate);
     logger.info({ nodeId: identity.nodeId, members: ids.memberIds.length, users: ids.userIds.length }, 'created a new service');
     return node;
@@ -252,10 +260,26 @@ export class CocoNode {
     return this.#replica.receipt(txId);
   }
 
-  /** Sends a forwarded request to another node over the channel. */
-  forward(to: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+  /** Resolves once `txId` is Committed or Invalid, or with its status then after `timeoutMs`; never rejects. */
+  waitForSettled(txId: TxId, timeoutMs: number): Promise<TxStatus> {
+    return this.#commitWaiters.wait(txId, timeoutMs);
+  }
+
+  /** Calls `listener` after each change of the primary this node knows; returns what stops it. */
+  onPrimaryChange(listener: () => void): () => void {
+    this.#primaryListeners.add(listener);
+    return () => this.#primaryListeners.delete(listener);
+  }
+
+  /** Peers whose node-to-node connection is up and accepted us: a cheap sign that they run. */
+  reachablePeers(): Set<string> {
+    return new Set(this.#channel?.peers().filter((peer) => peer.connected).map((peer) => peer.nodeId));
+  }
+
+  /** Sends a forwarded request to another node over the channel; `signal` withdraws it. */
+  forward(to: string, payload: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array> {
     if (this.#channel === undefined) return Promise.reject(new ChannelError('the node-to-node channel is not open', { sent: false }));
-    return this.#channel.request(to, payload, timeoutMs);
+    return this.#channel.request(to, payload, timeoutMs, signal);
   }
 
   /** Stops taking writes, signs what it wrote if primary, closes the channel and the ledger. */
@@ -264,8 +288,9 @@ export class CocoNode {
     this.#stopping = true;
     clearInterval(this.#tickTimer);
     clearTimeout(this.#signatureTimer);
-    if (this.#replica.role === 'primary' && this.#replica.unsignedTx > 0) this.sign();
+    if (this.#replica.signatureDue) this.sign();
     this.#drive();
+    this.#commitWaiters.close();
     await this.#channel?.close();
     this.#ledger.close();
     this.#logger.info({ commitSeqno: this.commitSeqno, lastSeqno: this.lastSeqno }, 'ledger closed');
@@ -315,13 +340,30 @@ export class CocoNode {
     }
     this.#refreshPeers();
     this.#armSignatureTimer();
+    this.#notifyWatchers();
+  }
+
+  /** Wakes whoever waits on a commit or on a change of primary, when there was one. */
+  #notifyWatchers(): void {
+    if (this.commitSeqno !== this.#waitersCheckedAtSeqno) {
+      this.#waitersCheckedAtSeqno = this.commitSeqno;
+      if (this.#commitWaiters.size > 0) this.#commitWaiters.check();
+    }
+    const primaryId = this.primaryId;
+    if (primaryId !== this.#lastPrimaryId) {
+      this.#lastPrimaryId = primaryId;
+      for (const listener of [...this.#primaryListeners]) listener();
+    }
   }
 
   #armSignatureTimer(): void {
-    if (this.#signatureTimer !== undefined || this.#stopping || this.#replica.role !== 'primary' || this.#replica.unsignedTx === 0) return;
+    if (this.#signatureTimer !== undefined || this.#stopping || !this.#replica.signatureDue) return;
     this.#signatureTimer = setTimeout(() => {
       this.#signatureTimer = undefined;
-      if (this.#replica.role === 'primary' && this.#replica.unsignedTx > 0 && !this.#stopping) this.sign();
+      // signatureDue, not the role alone: a step may have made consensus primary of a new
+      // view with its Ready not processed yet. A due signature is taken even at the
+      // uncommitted-entries limit, since signatures are what frees it (replica.ts).
+      if (this.#replica.signatureDue && !this.#stopping) this.sign();
     }, this.#config.signatures.interval_ms);
   }
 

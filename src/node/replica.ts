@@ -51,7 +51,11 @@ export class Replica {
   /** Signature records in seqno order, to find the one that proves a transaction. */
   readonly #signatures: SignatureRecord[];
   #hardState: HardState;
-  #role: Role;
+  /**
+   * The view in which this replica has taken up the primary's role (processReady ran since
+   * consensus made it primary, so the store is rolled back to the log); undefined when not.
+   */
+  #primaryView: number | undefined;
   #commitSeqno: number;
 
   constructor(options: ReplicaOptions) {
@@ -68,7 +72,7 @@ export class Replica {
     // node starts with, a bootstrapped node's view 1 and self-vote included (after a
     // restart it rewrites the persisted state once, which is harmless).
     this.#hardState = { view: 0, votedFor: undefined };
-    this.#role = raft.role;
+    this.#primaryView = raft.role === 'primary' ? raft.view : undefined;
     this.#commitSeqno = raft.commitSeqno;
     this.#writer = new LedgerWriter({
       store,
@@ -90,24 +94,53 @@ export class Replica {
   get peers(): readonly string[] { return this.#raft.peers; }
   get ledger(): ChunkedLedger { return this.#ledger; }
 
-  /** Why a client write cannot run here now, or undefined. Checked right before each commit. */
+  /**
+   * Why a client write cannot run here now, or undefined. Check it right before each store
+   * commit, in the same synchronous step: once the store has committed a write, it must
+   * reach the ledger and consensus, so every refusal happens here and never after. A write
+   * needs room for itself under uncommittedEntriesMax only: the signature that may follow
+   * it (signatureIntervalTx) is never refused (RaftNode.canPropose).
+   */
   writesRefused(): string | undefined {
-    if (this.#raft.role !== 'primary') return 'this node is not the primary';
-    if (!this.#raft.canPropose()) return 'too many transactions wait for commit';
-    return undefined;
+    return this.#notPrimary() ?? (this.#raft.canPropose(false) ? undefined : 'too many transactions wait for commit');
+  }
+
+  /** Whether the primary has written transactions since its last signature: a signature timer should sign. */
+  get signatureDue(): boolean {
+    return this.#notPrimary() === undefined && this.#writer.unsignedTx > 0;
   }
 
   /** Primary: a client transaction just committed to the store; records and proposes it. */
   committed(writeSet: WriteSet): TxId {
+    const refused = this.writesRefused();
+    assert(refused === undefined, `the store committed a write that this replica refuses (${refused}): check writesRefused() right before committing`);
     const view = this.#raft.view;
     this.#writer.append(view, writeSet);
     return { view, seqno: writeSet.version };
   }
 
-  /** Primary: signs everything before it with a signature transaction. */
+  /**
+   * Primary: signs everything before it with a signature transaction. Allowed at the
+   * uncommitted-entries limit (signatures are what frees it), as long as something is
+   * unsigned or the view is new.
+   */
   sign(): SignatureRecord {
-    assert.equal(this.#raft.role, 'primary', 'only the primary signs');
+    const notPrimary = this.#notPrimary();
+    assert(notPrimary === undefined, `only the primary signs: ${notPrimary}`);
+    assert(this.#raft.canPropose(true), 'past uncommittedEntriesMax a signature must sign something: the last entry is a signature of this view');
     return this.#writer.sign(this.#raft.view);
+  }
+
+  /**
+   * Why this replica cannot write as primary now. Consensus may have made it primary in a
+   * step whose Ready is not processed yet: the new primary's rollback of its unsigned
+   * suffix has not reached the store, so a write would land at a seqno consensus no longer
+   * has. Until processReady takes up the role, it refuses.
+   */
+  #notPrimary(): string | undefined {
+    if (this.#raft.role !== 'primary') return 'this node is not the primary';
+    if (this.#primaryView !== this.#raft.view) return 'this node is taking up the primary role';
+    return undefined;
   }
 
   tick(): void {
@@ -137,8 +170,9 @@ export class Replica {
     }
     if (ready.committed.length > 0) this.#commit(ready.commitSeqno);
     this.#raft.advance();
-    const becamePrimary = ready.role === 'primary' && this.#role !== 'primary';
-    this.#role = ready.role;
+    // By view, not role: several steps between two Readies may go from primary to primary of a later view.
+    const becamePrimary = ready.role === 'primary' && this.#primaryView !== ready.hardState.view;
+    this.#primaryView = ready.role === 'primary' ? ready.hardState.view : undefined;
     if (becamePrimary && this.#raft.role === 'primary') this.sign();
     return [...ready.messages];
   }
@@ -154,7 +188,8 @@ export class Replica {
   /**
    * CCF's rules: Invalid only once it can never commit (another transaction committed at
    * its seqno, or a later view committed before it); otherwise Pending while held here,
-   * and Unknown while not, so that a status never goes backwards.
+   * and Unknown while not. Committed and Invalid are final; Pending and Unknown may
+   * alternate (docs/consistency.md has the diagram and the exceptions after a restart).
    */
   txStatus(txId: TxId): TxStatus {
     if (txId.seqno === 0) return 'Invalid';

@@ -13,9 +13,26 @@ const NO_CERTIFICATE: AuthResult = Object.freeze({ ok: false, status: 401, messa
 
 const MUTUAL_TLS = Object.freeze({ type: 'mutualTLS' });
 
-function certificatePem(der: Buffer): string {
-  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
+interface CertificateIdentity {
+  readonly id: string;
+  readonly pem: string;
+}
+
+/**
+ * The id and PEM of a client certificate, worked out once per certificate buffer: the
+ * server hands every request of a connection the same buffer, and hashing and encoding
+ * it again for each request was a measurable share of a small write's cost.
+ */
+const identities = new WeakMap<Buffer, CertificateIdentity>();
+
+function certificateIdentity(der: Buffer): CertificateIdentity {
+  let identity = identities.get(der);
+  if (identity === undefined) {
+    const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+    identity = { id: sha256Hex(der), pem: `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n` };
+    identities.set(der, identity);
+  }
+  return identity;
 }
 
 /** A policy accepting certificates whose id is a key of `mapName` (jsonCodec, string keys). */
@@ -26,11 +43,11 @@ function registeredCertificatePolicy(name: string, mapName: string, who: string)
     authenticate(request: RpcRequest, tx: Transaction): AuthResult {
       const der = request.peerCertificate;
       if (der === undefined) return NO_CERTIFICATE;
-      const id = sha256Hex(der);
+      const { id, pem } = certificateIdentity(der);
       if (!tx.map<string, string>(mapName).has(id)) {
         return { ok: false, status: 401, message: `the client certificate (id ${id}) is not a registered ${who}'s (${name})` };
       }
-      return { ok: true, caller: { policy: name, id, certificate: certificatePem(der) } };
+      return { ok: true, caller: { policy: name, id, certificate: pem } };
     },
   };
 }
@@ -46,7 +63,8 @@ export const anyCertAuth: AuthPolicy = {
   authenticate(request: RpcRequest): AuthResult {
     const der = request.peerCertificate;
     if (der === undefined) return NO_CERTIFICATE;
-    return { ok: true, caller: { policy: 'any_cert', id: sha256Hex(der), certificate: certificatePem(der) } };
+    const { id, pem } = certificateIdentity(der);
+    return { ok: true, caller: { policy: 'any_cert', id, certificate: pem } };
   },
 };
 

@@ -5,10 +5,10 @@ import type { Registry } from 'prom-client';
 import { SERVICE_INFO_KEY, SERVICE_INFO_MAP, NODES_MAP, type NodeInfo, type ServiceInfo } from '../gov/service-maps.js';
 import { formatTxId, parseTxId, type TxId } from '../ledger/tx-id.js';
 import type { CocoNode } from '../node/coco-node.js';
-import { admitNode, JoinRefused, type JoinRequest } from '../node/join-admission.js';
 import { ApiError } from './api-error.js';
-import { anyCertAuth, memberCertAuth, noAuth, userCertAuth } from './auth-policies.js';
+import { memberCertAuth, noAuth, userCertAuth } from './auth-policies.js';
 import type { Endpoint, JsonSchema } from './endpoint.js';
+import { joinEndpoint } from './join-endpoint.js';
 import { buildOpenApi } from './openapi.js';
 
 export const COCO_VERSION = '0.1.0';
@@ -17,20 +17,6 @@ const TRANSACTION_ID_QUERY: JsonSchema = {
   type: 'object',
   required: ['transaction_id'],
   properties: { transaction_id: { type: 'string', pattern: '^[0-9]{1,10}\\.[0-9]{1,16}$' } },
-};
-
-const ADDRESS_SCHEMA: JsonSchema = { type: 'string', pattern: '^[A-Za-z0-9.-]+:[0-9]{1,5}$' };
-
-const JOIN_REQUEST_SCHEMA: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['certificate_signing_request', 'rpc_address', 'node_to_node_address', 'attestation'],
-  properties: {
-    certificate_signing_request: { type: 'string', minLength: 1, maxLength: 16384 },
-    rpc_address: ADDRESS_SCHEMA,
-    node_to_node_address: ADDRESS_SCHEMA,
-    attestation: { type: 'object' },
-  },
 };
 
 function queryTxId(query: URLSearchParams): TxId {
@@ -121,24 +107,7 @@ export function nodeEndpoints(options: NodeEndpointsOptions): Endpoint[] {
         return { body: { nodes } };
       },
     },
-    {
-      method: 'POST',
-      path: '/node/join',
-      mode: 'readwrite',
-      privileged: true,
-      auth: [anyCertAuth],
-      summary: 'A new node asks to join: certificate signing request and attestation, over TLS with the same key',
-      requestSchema: JOIN_REQUEST_SCHEMA,
-      handler: async ({ body, request, tx }) => {
-        try {
-          const response = await admitNode(tx, body as JoinRequest, request.peerCertificate, { service: node.service, ledgerSecret: node.ledgerSecret, now: new Date() });
-          return { body: response };
-        } catch (error) {
-          if (error instanceof JoinRefused) throw new ApiError(error.code, error.message);
-          throw error;
-        }
-      },
-    },
+    joinEndpoint(node),
     {
       method: 'GET',
       path: '/node/metrics',

@@ -4,9 +4,11 @@
 // writes through every node (two of them forwarded) commit and read back everywhere; the
 // nodes agree on the primary and the commit seqno; a SIGSTOPped backup catches up after
 // SIGCONT; a fourth node joins the running service and catches up; the primary is killed
-// with SIGKILL under load, a new one is elected, writes resume, nothing acknowledged and
-// committed is lost, and the dead node's ledger verifies; and the sandbox then stops
-// every node it started.
+// with SIGKILL under load, a new one is elected, writes resume at once (requests a backup
+// had forwarded to the dead primary fail as soon as the new primary is known), nothing
+// acknowledged and committed is lost, the dead node's ledger verifies, and the sandbox
+// reports the death and keeps the other nodes running; and on SIGTERM the sandbox then
+// stops every node it started.
 import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -42,6 +44,12 @@ const ELECTION_TIMEOUT_MS = 1_000;
 const ELECTION_DEADLINE_MS = 10_000;
 const CATCH_UP_TIMEOUT_MS = 10_000;
 const COMMIT_TIMEOUT_MS = 5_000;
+/**
+ * How soon after the election the load's writers must be answered in the new view: far
+ * less than the 10 s forwarding timeout, which requests a backup had forwarded to the dead
+ * primary used to wait out.
+ */
+const LOAD_RESUME_AFTER_ELECTION_MS = 3_000;
 
 describe('a 3-node sandbox as real processes', { timeout: 150_000 }, () => {
   const root = mkdtempSync(join(tmpdir(), 'coco-cluster-'));
@@ -153,7 +161,6 @@ describe('a 3-node sandbox as real processes', { timeout: 150_000 }, () => {
     // A node left stopped by a failed SIGSTOP test would hold the sandbox's SIGTERM up.
     for (const pid of pids) signal(pid, 'SIGCONT');
     if (sandbox?.running === true) {
-      signal(sandbox.pid, 'SIGCONT');
       signal(sandbox.pid, 'SIGTERM');
       if ((await sandbox.exitWithin(20_000)) === undefined) sandbox.child.kill('SIGKILL');
     }
@@ -286,7 +293,7 @@ describe('a 3-node sandbox as real processes', { timeout: 150_000 }, () => {
     }
   });
 
-  it('kill -9 of the primary under load: a new primary within a few election timeouts, writes resume, no acknowledged and committed write lost, and the dead node\'s ledger verifies', async (t: TestContext) => {
+  it('kill -9 of the primary under load: a new primary within a few election timeouts, writes resume at once, no acknowledged and committed write lost, the dead node\'s ledger verifies, and the sandbox goes on', async (t: TestContext) => {
     assert.ok(sandbox !== undefined);
     const { primary: victim, view: oldView } = await agreedPrimary(nodes);
     const survivors = nodes.filter((node) => node !== victim);
@@ -299,9 +306,6 @@ describe('a 3-node sandbox as real processes', { timeout: 150_000 }, () => {
     await eventually('the load is under way', 10_000, async () => (running.acks.length >= 20 ? true : new NotYet(`${running.acks.length} acks, failures: ${running.failures.slice(-3).join('; ')}`)));
     const commitBeforeKill = (await nodeState(reader(victim))).commit_seqno;
 
-    // The sandbox stops the whole service as soon as one of its nodes dies (and exits 1):
-    // freeze it, so that the survivors keep running until the last test lets it see.
-    assert.ok(signal(sandbox.pid, 'SIGSTOP'), 'SIGSTOP the sandbox process');
     killed = victim;
     const killedAt = Date.now();
     assert.ok(signal(victim.pid, 'SIGKILL'), `SIGKILL ${victim.name}, the primary`);
@@ -330,14 +334,15 @@ describe('a 3-node sandbox as real processes', { timeout: 150_000 }, () => {
     }));
     const resumedAt = Math.max(...resumed);
 
-    // The load's writers recover too, once their requests caught in the failover are
-    // answered (a request a backup had queued for the dead primary waits out the 10 s
-    // forwarding timeout).
+    // The load's writers recover too: requests a backup had forwarded to the dead primary
+    // fail as soon as the backup knows another primary, and their writers try again.
     await eventually('the load writes again in the new view', 20_000, async () => {
       const count = running.acks.filter((ack) => ack.txId.view >= elected.view).length;
       return count >= 5 ? true : new NotYet(`${count} acks in view ${elected.view}; last failures: ${running.failures.slice(-3).join('; ')}`);
     }, 100);
     const loadResumedAt = (running.acks.find((ack) => ack.txId.view >= elected.view) as { at: number }).at;
+    assert.ok(loadResumedAt - elected.at < LOAD_RESUME_AFTER_ELECTION_MS,
+      `the load wrote in the new view ${loadResumedAt - elected.at} ms after the election, not within ${LOAD_RESUME_AFTER_ELECTION_MS} ms; failures: ${summarise(running.failures)}`);
     await running.stop();
     const { acks, failures } = running;
 
@@ -388,9 +393,15 @@ describe('a 3-node sandbox as real processes', { timeout: 150_000 }, () => {
     assert.equal(report.ok, true);
     assert.equal(report.serviceCertificate, 'given');
     assert.ok(report.lastSignedSeqno >= commitBeforeKill, `the ledger is signed up to ${report.lastSignedSeqno}, at least the ${commitBeforeKill} committed before the kill`);
+
+    // The sandbox saw its node die (unless the primary was the joiner, which it did not
+    // start), said so, and left the majority running.
+    if (networkPids(workspace).includes(victim.pid)) await sandbox.waitFor(new RegExp(`^${victim.name} \\(pid ${victim.pid}\\) was killed by SIGKILL while the sandbox was running; 2 of 3 nodes still run, a majority, so the service goes on`, 'm'), 5_000);
+    assert.ok(sandbox.running, `the sandbox still runs:\n${sandbox.stdout}\n${sandbox.stderr}`);
+    for (const node of survivors) assert.ok(isRunning(node.pid), `${node.name} still runs`);
   });
 
-  it('stops every node: the joiner on SIGTERM, and the sandbox, seeing its dead node, stops the rest and exits 1', async () => {
+  it('stops every node: the joiner on SIGTERM, and the sandbox, though one of its nodes died, on SIGTERM with exit 0', async () => {
     assert.ok(sandbox !== undefined);
     if (joiner !== undefined && joiner.exitCode === null && joiner.signalCode === null && killed?.pid !== joiner.pid) {
       const child = joiner;
@@ -398,17 +409,11 @@ describe('a 3-node sandbox as real processes', { timeout: 150_000 }, () => {
       child.kill('SIGTERM');
       assert.equal(await Promise.race([exited, sleep(10_000).then(() => 'still running')]), 0, 'the joined node stops cleanly on SIGTERM');
     }
-    signal(sandbox.pid, 'SIGCONT');
-    const deadSandboxNode = killed !== undefined && networkPids(workspace).includes(killed.pid);
-    if (!deadSandboxNode) signal(sandbox.pid, 'SIGTERM');
+    assert.ok(sandbox.running, 'the sandbox ran on after its node died');
+    signal(sandbox.pid, 'SIGTERM');
     const exit = await sandbox.exitWithin(30_000);
     assert.ok(exit !== undefined, `the sandbox exits:\n${sandbox.stdout}\n${sandbox.stderr}`);
-    if (deadSandboxNode) {
-      assert.equal(exit.code, 1, sandbox.stderr);
-      assert.match(sandbox.stderr, new RegExp(`${killed?.name} was killed by SIGKILL while the sandbox was running`));
-    } else {
-      assert.equal(exit.code, 0, sandbox.stderr);
-    }
+    assert.equal(exit.code, 0, sandbox.stderr);
     assert.match(sandbox.stdout, /^Stopped\.$/m);
     const pids = networkPids(workspace);
     await eventually('no node process is left', 5_000, async () => {

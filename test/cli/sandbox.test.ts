@@ -1,7 +1,8 @@
 // `coco sandbox` as a developer runs it: the compiled CLI in a child process, starting a
 // real node process on free ports. It checks what the workspace holds, that the printed
-// curl commands work exactly as printed, that Ctrl-C leaves no node behind, and that the
-// sandbox clears only a workspace of its own.
+// curl commands work exactly as printed, that Ctrl-C leaves no node behind, that the
+// sandbox clears only a workspace of its own, and that it stops once its nodes are no
+// longer a majority (test/cli/cluster.test.ts shows it going on while they are).
 import assert from 'node:assert/strict';
 import { exec, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -145,6 +146,16 @@ describe('coco sandbox', { timeout: 90_000 }, () => {
     assert.notEqual(nodePid(workspace), oldPid);
     again.child.kill('SIGTERM');
     assert.equal(await again.exited, 0, again.stderr);
+  });
+
+  it('stops with exit 1, naming the node and how it ended, once its nodes are no longer a majority', async () => {
+    const alone = startSandbox();
+    await alone.waitFor(READY_LINE, READY_TIMEOUT_MS);
+    const pid = nodePid(workspace);
+    assert.ok(pid !== undefined);
+    process.kill(pid, 'SIGKILL');
+    assert.equal(await alone.exited, 1, alone.stderr);
+    assert.match(alone.stderr, /^coco: node0 was killed by SIGKILL while the sandbox was running, leaving 0 of 1 node\(s\) running, fewer than the 1 the service needs: stopping the sandbox; /m);
   });
 });
 

@@ -11,8 +11,9 @@
 // - Equal state at equal history: two stores whose last entry is the same TxId hold the
 //   same prefix (Log Matching), so their state digests must be equal. This compares
 //   uncommitted states too, and committed ones whenever nodes stand at the same commit.
-// - Transaction status never goes back on a node (below), and no TxId is Committed on one
-//   node and Invalid on another, or Committed anywhere without being in the committed log.
+// - Transaction status moves on each node only as docs/consistency.md promises (below),
+//   and no TxId is Committed on one node and Invalid on another, or Committed anywhere
+//   without being in the committed log.
 // - Receipts of committed transactions verify against the service certificate, prove the
 //   committed entry's bytes and are signed by a committed signature transaction.
 import assert from 'node:assert/strict';
@@ -146,14 +147,13 @@ export class Checker {
   }
 
   /**
-   * A few transactions, in turn, on every running node. On a node a status moves only
-   * Unknown -> Pending -> Committed, or Pending -> Invalid, with two exceptions:
-   * - Pending -> Unknown when the node's copy is rolled back and no later view has
-   *   committed yet (the transaction may still commit: CCF's evaluate_tx_status does
-   *   the same);
-   * - across a restart, Committed may read Pending and Invalid may read Unknown, since
-   *   the commit seqno restarts from the ledger's commit marker, a lower bound.
-   * Both are counted in the stats.
+   * A few transactions, in turn, on every running node, against docs/consistency.md
+   * ("Transaction ids and status"): Committed and Invalid are final on a node, except
+   * that across a restart Committed may read Pending and Invalid may read Unknown (the
+   * commit seqno restarts from the ledger's commit marker, a lower bound), never the
+   * other final status; Unknown and Pending may alternate (a rolled-back copy with no
+   * later view committed yet, as CCF's evaluate_tx_status allows). Both exceptions are
+   * counted in the stats.
    */
   checkStatuses(nodes: ReadonlyArray<{ readonly label: string; readonly parts: ReplicaParts | undefined }>): void {
     const count = Math.min(statusChecksPerStep, this.#txIds.length);

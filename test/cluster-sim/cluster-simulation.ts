@@ -69,6 +69,8 @@ export interface ClusterSimulationStats extends CheckerStats {
   /** Crashes that lost unsynced bytes, as a power cut does. */
   tornCrashes: number;
   lostBytes: number;
+  /** Client writes a primary refused at the uncommitted-entries limit (drawn small for half the seeds). */
+  writesRefusedAtLimit: number;
   /** Restarts whose ledger ended in a torn frame that ChunkedLedger.open cut. */
   tornTails: number;
   messages: number;
@@ -147,6 +149,8 @@ class ClusterSimulation {
   readonly #changeRate: number;
   readonly #signatureIntervalTx: number;
   readonly #chunkBytesTarget: number;
+  /** RaftNode's uncommittedEntriesMax: small for half the seeds, so that primaries reach it. */
+  readonly #uncommittedEntriesMax: number | undefined;
 
   constructor(identities: ClusterIdentities, options: ClusterSimulationOptions) {
     assert(options.nodeCount >= 1 && options.nodeCount <= identities.nodes.length, `nodeCount must be 1..${identities.nodes.length}`);
@@ -155,22 +159,25 @@ class ClusterSimulation {
     const roll = this.#random();
     const membership = options.membership ?? (roll < 0.35 ? 'genesis' : roll < 0.7 ? 'one-by-one' : 'churn');
     this.#stats = {
-      membership, clientTx: 0, membershipTx: 0, crashes: 0, tornCrashes: 0, lostBytes: 0, tornTails: 0, livenessSteps: 0,
+      membership, clientTx: 0, membershipTx: 0, crashes: 0, tornCrashes: 0, lostBytes: 0, writesRefusedAtLimit: 0, tornTails: 0, livenessSteps: 0,
     };
     this.#network = new Network(this.#random, {
       dropRate: this.#random() * 0.15,
       duplicateRate: this.#random() * 0.1,
       delayStepsMax: 1 + Math.floor(this.#random() * 5),
     });
-    this.#partitionRate = this.#random() * 0.04;
+    this.#partitionRate = this.#random() * 0.06;
     this.#cutRate = this.#random() * 0.03;
     this.#crashRate = this.#random() * 0.025;
     this.#crashAfterVoteRate = this.#random() < 0.5 ? 0 : this.#random() * 0.5;
-    this.#writeRate = 0.2 + this.#random() * 0.6;
-    this.#signRate = 0.05 + this.#random() * 0.3;
+    // Few entries per step: the faults, not the volume, find bugs, and every entry costs
+    // each node a decryption (and a signature an ECDSA verification), again at each restart.
+    this.#writeRate = 0.05 + this.#random() * 0.3;
+    this.#signRate = 0.05 + this.#random() * 0.25;
     this.#changeRate = membership === 'genesis' ? 0 : 0.02 + this.#random() * 0.06;
-    this.#signatureIntervalTx = Math.floor(this.#random() * 5);
-    this.#chunkBytesTarget = 1000 + Math.floor(this.#random() * 8000);
+    this.#signatureIntervalTx = this.#random() < 0.3 ? 0 : 1 + Math.floor(this.#random() * 8);
+    this.#chunkBytesTarget = 1000 + Math.floor(this.#random() * 4000);
+    this.#uncommittedEntriesMax = this.#random() < 0.5 ? undefined : 1 + Math.floor(this.#random() * 32);
     const skew = this.#random() < 0.5 ? 0 : this.#random() * 0.5;
     this.#secretBytes = Buffer.from(Array.from({ length: 32 }, () => Math.floor(this.#random() * 256)));
     this.#checker = new Checker(identities.serviceCertificate, this.#random);
@@ -245,7 +252,8 @@ class ClusterSimulation {
     assert(result.status === 'committed', 'genesis commits');
     this.#checker.ran(parts.replica.committed(result.writeSet));
     this.#stats.membershipTx++;
-    parts.replica.sign();
+    // Unless signatureIntervalTx 1 signed it already.
+    if (parts.replica.signatureDue) parts.replica.sign();
     this.#drain(first);
   }
 
@@ -286,6 +294,7 @@ class ClusterSimulation {
       electionTimeoutTicks,
       heartbeatTicks,
       random: seededRandom(Math.floor(this.#random() * 2 ** 32)),
+      ...(this.#uncommittedEntriesMax === undefined ? {} : { uncommittedEntriesMax: this.#uncommittedEntriesMax }),
     };
   }
 
@@ -384,7 +393,8 @@ class ClusterSimulation {
 
   /**
    * What arrives at a primary: client writes (each only if writesRefused() allows it,
-   * as the RPC layer checks), the signature timer, and governance changing the nodes map.
+   * as the RPC layer checks), the signature timer (whenever a signature is due: at the
+   * uncommitted-entries limit too), and governance changing the nodes map.
    */
   #client(node: SimNode): void {
     const { replica } = this.#parts(node);
@@ -395,13 +405,17 @@ class ClusterSimulation {
       : (this.#random() < this.#writeRate ? 1 + Math.floor(this.#random() * 3) : 0);
     for (let write = 0; write < writes; write++) this.#write(node);
     if (liveness || this.#random() < this.#changeRate) this.#changeMembership(node);
-    if (replica.unsignedTx > 0 && (liveness || this.#random() < this.#signRate) && replica.writesRefused() === undefined) replica.sign();
+    if (replica.signatureDue && (liveness || this.#random() < this.#signRate)) replica.sign();
     this.#drain(node);
   }
 
   #write(node: SimNode): void {
     const { replica, store } = this.#parts(node);
-    if (replica.writesRefused() !== undefined) return;
+    if (replica.writesRefused() !== undefined) {
+      // Only a primary's clients write here: it refuses only at the uncommitted-entries limit.
+      this.#stats.writesRefusedAtLimit++;
+      return;
+    }
     const count = ++this.#writes;
     const key = Math.floor(this.#random() * keySpace);
     const value = `value ${count} from ${node.label}`;

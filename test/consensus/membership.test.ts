@@ -35,7 +35,7 @@ describe('Raft thesis §4 membership changes', () => {
   test('§4.1 adding a node: it catches up from an empty log, then its vote counts', () => {
     const cluster = started();
     const joiner = cluster.add('n3', { initialConfiguration: [] });
-    assert.deepEqual(joiner.activeConfigurations, [[]]);
+    assert.deepEqual(joiner.activeConfigurations, [], 'a joiner knows no configuration: an empty one is none');
     cluster.propose('n0', false, 'add n3', ['n0', 'n1', 'n2', 'n3']);
     assert.deepEqual(cluster.node('n0').activeConfigurations, [three, ['n0', 'n1', 'n2', 'n3']], 'in force at once, uncommitted (§4.1)');
     assert.deepEqual(cluster.node('n0').peers, ['n1', 'n2', 'n3'], 'the primary replicates to the new node at once');
@@ -269,6 +269,53 @@ describe('bootstrap and persisted self-match', () => {
     assert.throws(() => new RaftNode({ ...options('n0', ['n0']), persisted: { view: 1, votedFor: 'n0', log, commitSeqno: 2 } }), /signature/);
   });
 
+  test('a restarted joiner derives its configurations from its log: the committed one and every later one', () => {
+    const log: Entry[] = [
+      { view: 1, seqno: 1, isSignature: false, data: text.encode('genesis'), configuration: ['n0'] },
+      { view: 1, seqno: 2, isSignature: true, data: text.encode('sig') },
+      { view: 1, seqno: 3, isSignature: false, data: text.encode('add'), configuration: ['n0', 'n3'] },
+      { view: 1, seqno: 4, isSignature: true, data: text.encode('sig') },
+      { view: 1, seqno: 5, isSignature: false, data: text.encode('add'), configuration: ['n0', 'n1', 'n3'] },
+    ];
+    const restart = (commitSeqno: number): RaftNode =>
+      new RaftNode({ ...options('n3', []), persisted: { view: 1, votedFor: undefined, log, commitSeqno } });
+    assert.deepEqual(restart(4).activeConfigurations, [['n0', 'n3'], ['n0', 'n1', 'n3']]);
+    assert.deepEqual(restart(2).activeConfigurations, [['n0'], ['n0', 'n3'], ['n0', 'n1', 'n3']]);
+    // Its commit marker lags: no configuration is known committed, so all of them are
+    // active, and never the empty one it started with, of which nobody is a majority.
+    assert.deepEqual(restart(0).activeConfigurations, [['n0'], ['n0', 'n3'], ['n0', 'n1', 'n3']]);
+    assert.deepEqual(restart(0).peers, ['n0', 'n1']);
+  });
+
+  test('a restarted joiner whose commit marker is 0 campaigns, learns the commit from a vote, and is elected (cluster-sim seed 1421)', () => {
+    // n0 alone adds n1, then hands over to n1 and retires; n1 restarts before it recorded
+    // any commit. n1 alone is the configuration, but its log still holds [n0] and [n0, n1].
+    const cluster = new Cluster(['n0'], { n0: { bootstrap: true } });
+    cluster.propose('n0', false, 'genesis', ['n0']);
+    cluster.propose('n0', true, 'sig');
+    cluster.add('n1', { initialConfiguration: [] });
+    cluster.propose('n0', false, 'add n1', ['n0', 'n1']);
+    cluster.propose('n0', true, 'sig');
+    cluster.settle('n0');
+    cluster.propose('n0', false, 'replace n0', ['n1']);
+    cluster.propose('n0', true, 'sig');
+    cluster.settle('n0');
+    const retired = cluster.node('n0');
+    assert.equal(retired.role, 'backup', 'n0 left the configuration and retired');
+    assert.equal(retired.commitSeqno, 6);
+    const persisted = { view: 1, votedFor: undefined, log: [...cluster.node('n1').entries], commitSeqno: 0 };
+    assert.equal(persisted.log.length, 6);
+    const n1 = cluster.add('n1', { initialConfiguration: [], persisted });
+    assert.deepEqual(n1.activeConfigurations, [['n0'], ['n0', 'n1'], ['n1']]);
+    // It needs a majority of [n0] too until it learns the commit: n0's answer carries it.
+    cluster.elect('n1');
+    assert(votesSent(cluster, 'n0', 'n1').some((vote) => vote.commitTxId.seqno === 6), 'n0 answered with its commit');
+    assert.equal(n1.commitSeqno, 6);
+    assert.deepEqual(n1.activeConfigurations, [['n1']]);
+    assert.equal(n1.role, 'primary');
+    assert.equal(n1.view, 2);
+  });
+
   test('canPropose() tells a backup, and a primary at uncommittedEntriesMax, to refuse writes before they reach the store', () => {
     const cluster = started();
     assert.equal(cluster.node('n1').canPropose(), false);
@@ -282,6 +329,30 @@ describe('bootstrap and persisted self-match', () => {
     }
     assert.equal(primary.canPropose(), false);
     assert.equal(primary.propose(text.encode('x'), false), undefined);
+    // CCF: only a signature lets commit advance and so frees the window; it is taken past
+    // the limit, once: a second one would sign nothing new.
+    assert(primary.canPropose(true));
+    assert.notEqual(primary.propose(text.encode('sig'), true), undefined);
+    assert.equal(primary.canPropose(true), false);
+    assert.equal(primary.propose(text.encode('sig'), true), undefined);
+    cluster.flush('n0');
+    cluster.isolated.clear();
+    cluster.settle('n0');
+    assert.equal(primary.commitSeqno, primary.lastTxId.seqno, 'the signature committed the window');
+    assert(primary.canPropose());
+  });
+
+  test('a new primary whose window is overfull (its commit lags) still signs its view', () => {
+    const log: Entry[] = [
+      { view: 1, seqno: 1, isSignature: false, data: text.encode('a') },
+      { view: 1, seqno: 2, isSignature: false, data: text.encode('b') },
+      { view: 1, seqno: 3, isSignature: true, data: text.encode('sig') },
+    ];
+    const node = new RaftNode({ ...options('n0', ['n0']), uncommittedEntriesMax: 2, persisted: { view: 1, votedFor: 'n0', log, commitSeqno: 0 } });
+    for (let tick = 0; tick < 20 && node.role !== 'primary'; tick++) node.tick();
+    assert.equal(node.role, 'primary');
+    assert.equal(node.canPropose(), false, '3 entries past commit 0: over the limit of 2');
+    assert.deepEqual(node.propose(text.encode('sig'), true), { view: 2, seqno: 4 }, 'a signature of the new view');
   });
 
   test('vote responses from a node of no active configuration are dropped', () => {

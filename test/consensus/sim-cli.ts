@@ -1,6 +1,7 @@
-// `npm run sim -- [--seeds N] [--first S] [--seed S] [--nodes 3|5]`: the deterministic
-// cluster simulation from the command line. `--seed` replays one seed exactly; exit 1
-// if any seed breaks an invariant, naming the seed and the call that replays it.
+// `npm run sim:consensus -- [--seeds N] [--first S] [--seed S] [--nodes 3|5]`: the
+// deterministic simulation of Raft alone (simulation.ts) from the command line. `--seed`
+// replays one seed exactly; exit 1 if any seed breaks an invariant, naming the seed and
+// the call that replays it. `npm run sim` runs the whole-cluster simulation instead.
 import { runSimulation } from './simulation.js';
 import { parseSimArgs } from '../support/sim-args.js';
 
@@ -17,7 +18,7 @@ for (let seed = first; seed < first + count; seed++) {
     }
   } else {
     failures += 1;
-    console.log(`seed ${seed} (${nodeCount} nodes) FAILED: ${result.error}\n  replay: npm run sim -- --seed ${seed} --nodes ${nodeCount}`);
+    console.log(`seed ${seed} (${nodeCount} nodes) FAILED: ${result.error}\n  replay: npm run sim:consensus -- --seed ${seed} --nodes ${nodeCount}`);
   }
 }
 console.log(`${count - failures} passed, ${failures} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -23,6 +23,10 @@ class NewestOnlyRaftNode extends RaftNode {
   }
 }
 
+function pick(result: ReturnType<typeof runSimulation>): { ok: boolean; seed: number; error?: string } {
+  return result.ok ? { ok: true, seed: result.seed } : { ok: false, seed: result.seed, error: result.error };
+}
+
 /** The first seed (of 1..SEEDS) at which the simulation fails, if any. */
 function firstFailing(options: (seed: number) => SimulationOptions): number | undefined {
   for (let seed = 1; seed <= SEEDS; seed++) {
@@ -43,6 +47,13 @@ describe('simulation', () => {
     }
     assert.deepEqual(failures, []);
     assert(changes.reconfigure > SEEDS / 5 && changes.bootstrap > SEEDS / 10, `too few seeds changed membership: ${JSON.stringify(changes)}`);
+  });
+
+  test('kept seeds: runs that once found a bug', () => {
+    // A joiner restarted with its commit marker behind its first configuration kept its
+    // empty initial configuration active, and so could never campaign (configuration.ts).
+    const kept = [{ seed: 693, nodeCount: 3 }];
+    for (const options of kept) assert.deepEqual(pick(runSimulation(options)), { ok: true, seed: options.seed });
   });
 
   test('replays: one seed gives the same run twice', () => {

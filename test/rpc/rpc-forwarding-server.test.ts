@@ -94,7 +94,7 @@ describe('forwarding between RPC servers over TLS', () => {
       },
     });
     backup = await startServer(identities, endpoints, {
-      forwarder: { primaryId: () => 'primary', send: (_to, payload) => primary.server.serveForwarded(payload) },
+      forwarder: { primaryId: () => 'primary', send: (_to, payload) => primary.server.serveForwarded(payload), watchPrimary: () => () => {} },
       onRequestDone: (done) => {
         backupDone.push(done);
         backupMetrics.onRequestDone(done);

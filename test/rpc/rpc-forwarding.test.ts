@@ -3,8 +3,9 @@
 // Forwarder whose send hands the payload to the other node's dispatchForwarded. A write
 // on a backup runs on the primary; the caller is authenticated there with its own
 // certificate; a connection that forwarded once reads from the primary (session
-// consistency); failures answer 503 saying whether the request may have run; nothing
-// malformed crashes and nothing loops.
+// consistency); failures answer 503 saying whether the request may have run, at once
+// when the primary changes under a waiting request; nothing malformed crashes and
+// nothing loops.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { before, describe, it } from 'node:test';
@@ -59,12 +60,12 @@ class TestNode implements Forwarder {
   readonly host: TestHost;
   readonly dispatcher: Dispatcher;
   readonly logLines: string[] = [];
-  /** Who this node believes is primary; undefined: itself. */
-  primary: string | undefined;
+  #primary: string | undefined;
+  readonly #primaryWatchers = new Set<() => void>();
   /** Where this node sent forwarded requests, in order. */
   readonly sent: string[] = [];
-  /** Replaces the channel, to make it fail. */
-  channel: ((payload: Uint8Array) => Promise<Uint8Array>) | undefined;
+  /** Replaces the channel, to make it fail; `signal` is the dispatcher withdrawing the request. */
+  channel: ((payload: Uint8Array, signal: AbortSignal) => Promise<Uint8Array>) | undefined;
 
   constructor(identities: Identities, readonly network: Map<string, TestNode>, id: string, options: { forwardTimeoutMs?: number } = {}) {
     this.host = new TestHost(identities);
@@ -73,13 +74,32 @@ class TestNode implements Forwarder {
     network.set(id, this);
   }
 
-  primaryId(): string | undefined {
-    return this.primary;
+  /** Who this node believes is primary; undefined: itself. Setting it tells the watchers, as consensus would. */
+  get primary(): string | undefined {
+    return this.#primary;
   }
 
-  async send(to: string, payload: Uint8Array): Promise<Uint8Array> {
+  set primary(id: string | undefined) {
+    this.#primary = id;
+    for (const watcher of [...this.#primaryWatchers]) watcher();
+  }
+
+  get primaryWatchers(): number {
+    return this.#primaryWatchers.size;
+  }
+
+  primaryId(): string | undefined {
+    return this.#primary;
+  }
+
+  watchPrimary(listener: () => void): () => void {
+    this.#primaryWatchers.add(listener);
+    return () => this.#primaryWatchers.delete(listener);
+  }
+
+  async send(to: string, payload: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
     this.sent.push(to);
-    if (this.channel !== undefined) return this.channel(payload);
+    if (this.channel !== undefined) return this.channel(payload, signal);
     const node = this.network.get(to);
     assert.ok(node !== undefined, `no node ${to}`);
     return (await node.dispatcher.dispatchForwarded(payload)).payload;
@@ -297,6 +317,106 @@ describe('forwarding from a backup to the primary', () => {
       const { reply } = await backup.dispatcher.dispatch(received('GET', '/app/records/1', { as: identities.user, connection }));
       assert.equal(reply.status, 503);
       assert.equal(errorOf(reply).message, 'no reply from the primary (node primary) within 20 ms: nothing was written (the request only reads); try again');
+    });
+
+    describe('when the primary changes while a request waits for it', () => {
+      /** A channel whose request reached the primary, which never answers: withdrawing it leaves it possibly run. */
+      const sentAndSilent = (_payload: Uint8Array, signal: AbortSignal) => new Promise<Uint8Array>((_resolve, reject) => {
+        signal.addEventListener('abort', () => reject(new Error('withdrawn after it was written')));
+      });
+      /** A channel still queueing the request (the old primary is unreachable): withdrawing it unsends it. */
+      const stillQueued = (_payload: Uint8Array, signal: AbortSignal) => new Promise<Uint8Array>((_resolve, reject) => {
+        signal.addEventListener('abort', () => reject(new NotForwardedError('withdrawn from the queue')));
+      });
+
+      /** A backup forwarding to `primary`, and a third node that takes over. */
+      function threeNodes(): { backup: TestNode; successor: TestNode } {
+        const network = new Map<string, TestNode>();
+        new TestNode(identities, network, 'primary');
+        const successor = new TestNode(identities, network, 'successor');
+        const backup = new TestNode(identities, network, 'backup');
+        backup.primary = 'primary';
+        backup.host.refusal = 'this node is a backup';
+        successor.primary = 'primary';
+        return { backup, successor };
+      }
+
+      it('answers a write 503 "may have been written" at once, not at the timeout, and sends the next write to the new primary', async () => {
+        const { backup, successor } = threeNodes();
+        backup.channel = sentAndSilent;
+        const started = performance.now();
+        const pending = write(backup);
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.equal(backup.primaryWatchers, 1, 'the waiting request watches the primary');
+        successor.primary = undefined;
+        backup.primary = 'successor';
+        const { reply, forwardedTo } = await pending;
+        assert.ok(performance.now() - started < 1_000, 'well before the 10 s forwarding timeout');
+        assert.equal(forwardedTo, 'primary');
+        assert.equal(reply.status, 503);
+        assert.deepEqual(errorOf(reply), {
+          code: 'ServiceUnavailable',
+          message: 'node primary stopped being the primary (node successor is primary now) before it answered: the request may have been written there; check before sending it again',
+        });
+        assert.equal(backup.primaryWatchers, 0, 'and stops watching');
+        assert.match(backup.logLines.join(''), /the primary changed while a forwarded request waited for it/);
+
+        backup.channel = undefined;
+        const next = await write(backup);
+        assert.equal(next.forwardedTo, 'successor');
+        assert.equal(next.reply.status, 201);
+        assert.equal(successor.host.committedWriteSets.length, 1);
+      });
+
+      it('says nothing was written when the request had not left the queue, also when no primary is known yet', async () => {
+        const { backup } = threeNodes();
+        backup.channel = stillQueued;
+        const pending = write(backup);
+        await new Promise((resolve) => setImmediate(resolve));
+        backup.primary = undefined;
+        const { reply } = await pending;
+        assert.deepEqual(errorOf(reply), {
+          code: 'ServiceUnavailable',
+          message: 'node primary stopped being the primary (no primary is known yet) before the request reached it: nothing was written; try again',
+        });
+      });
+
+      it('tells a reader on a forwarding connection that nothing was written', async () => {
+        const { backup } = threeNodes();
+        const connection = {};
+        await write(backup, connection);
+        backup.channel = sentAndSilent;
+        const pending = backup.dispatcher.dispatch(received('GET', '/app/records/1', { as: identities.user, connection }));
+        await new Promise((resolve) => setImmediate(resolve));
+        backup.primary = 'successor';
+        assert.equal(errorOf((await pending).reply).message, 'node primary stopped being the primary (node successor is primary now) before it answered: nothing was written (the request only reads); try again');
+      });
+
+      it('relays a reply that arrives as the request is withdrawn', async () => {
+        const { backup } = threeNodes();
+        const primary = backup.network.get('primary') as TestNode;
+        backup.channel = (payload, signal) => new Promise((resolve) => {
+          signal.addEventListener('abort', () => resolve(primary.dispatcher.dispatchForwarded(payload).then((dispatched) => dispatched.payload)));
+        });
+        const pending = write(backup);
+        await new Promise((resolve) => setImmediate(resolve));
+        backup.primary = 'successor';
+        assert.equal((await pending).reply.status, 201);
+      });
+
+      it('ignores a change that leaves the same primary', async () => {
+        const { backup } = threeNodes();
+        const primary = backup.network.get('primary') as TestNode;
+        let answer: (() => void) | undefined;
+        backup.channel = (payload) => new Promise((resolve) => {
+          answer = () => resolve(primary.dispatcher.dispatchForwarded(payload).then((dispatched) => dispatched.payload));
+        });
+        const pending = write(backup);
+        await new Promise((resolve) => setImmediate(resolve));
+        backup.primary = 'primary';
+        answer?.();
+        assert.equal((await pending).reply.status, 201);
+      });
     });
 
     it('answers 503 when the reply of the primary cannot be read', async () => {

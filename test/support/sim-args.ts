@@ -1,4 +1,5 @@
-// The command line both simulations take: `[--seeds N] [--first S] [--seed S] [--nodes 3|5]`.
+// The command line both simulations take: `[--seeds N] [--first S] [--seed S] [--nodes 3|5]`,
+// and `[--jobs N]` (worker threads) for the cluster simulation.
 // A bad value exits 2 with a message naming the flag.
 
 export interface SimArgs {
@@ -7,6 +8,8 @@ export interface SimArgs {
   /** The seed given with `--seed`: replay that one seed and say what it did. */
   readonly single: number | undefined;
   readonly nodes: 3 | 5 | undefined;
+  /** `--jobs`: worker threads to spread seeds over; undefined lets the runner choose. */
+  readonly jobs: number | undefined;
 }
 
 export function parseSimArgs(args: readonly string[]): SimArgs {
@@ -31,5 +34,6 @@ export function parseSimArgs(args: readonly string[]): SimArgs {
     count: single === undefined ? (flag('--seeds') ?? 100) : 1,
     single,
     nodes,
+    jobs: flag('--jobs'),
   };
 }

@@ -138,13 +138,15 @@ export class NodeChannel {
   /**
    * Sends a request and resolves with the peer's response. Rejects with ChannelError on
    * timeout (counted from now, queueing included), unknown peer, a full queue, the
-   * connection closing before the answer, or the peer's onRequest rejecting.
+   * connection closing before the answer, the peer's onRequest rejecting, or `signal`
+   * aborting (the caller withdrew it: taken out of the queue if it was still there, and
+   * then `sent` is false).
    */
-  request(to: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+  request(to: string, payload: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array> {
     assert(Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs <= TIMEOUT_MS_MAX, `a request timeout must be in (0, ${TIMEOUT_MS_MAX}] ms, got ${timeoutMs}`);
     const link = this.#links.get(to);
     if (link === undefined) return Promise.reject(new ChannelError(`node ${to} is not a peer`, { sent: false }));
-    return link.request(payload, timeoutMs);
+    return link.request(payload, timeoutMs, signal);
   }
 
   /** Per-peer state for operators. */

@@ -101,8 +101,10 @@ export class PeerLink {
     return this.#enqueue({ bytes: encodeFrame({ kind: 'message', payload }) });
   }
 
-  request(payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+  /** See NodeChannel.request; `signal` withdraws the request. */
+  request(payload: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array> {
     const { limits } = this.#context;
+    if (signal?.aborted === true) return Promise.reject(new ChannelError(`the request to node ${this.nodeId} was withdrawn before it was queued`, { sent: false }));
     if (this.#requests.size >= limits.requestsInFlightMax) {
       return Promise.reject(new ChannelError(`${this.#requests.size} requests to node ${this.nodeId} are unanswered already, the limit`, { sent: false }));
     }
@@ -114,6 +116,13 @@ export class PeerLink {
     const { requestId, answer } = this.#requests.add(timeoutMs, `request to node ${this.nodeId} timed out after ${timeoutMs} ms`, (id) => this.#queue.removeRequest(id));
     if (!this.#enqueue({ bytes: encodeFrame({ kind: 'request', requestId, payload }), requestId })) {
       this.#requests.reject(requestId, new ChannelError(`the queue to node ${this.nodeId} is full`, { sent: false }));
+    }
+    if (signal !== undefined) {
+      // Withdrawn while still queued, it leaves the queue and is never written.
+      const withdraw = (): void => this.#requests.abandon(requestId, `the request to node ${this.nodeId} was withdrawn`);
+      signal.addEventListener('abort', withdraw, { once: true });
+      const forget = (): void => signal.removeEventListener('abort', withdraw);
+      answer.then(forget, forget);
     }
     return answer;
   }

@@ -161,6 +161,39 @@ describe('the node-to-node channel under faults', () => {
     assert.equal(peerStatus(sender.channel, node(2).nodeId).queuedFrames, 0, 'a timed-out request leaves the queue');
   });
 
+  it('withdraws a request on abort: one still queued leaves the queue unsent, one written may have run', async () => {
+    const sender = await start(node(0));
+    let arrived = 0;
+    const receiver = await start(node(1), { onRequest: () => {
+      arrived += 1;
+      return new Promise(() => {});
+    } });
+    sender.channel.setPeer(node(1).nodeId, receiver.channel.address);
+    sender.channel.setPeer(node(2).nodeId, '127.0.0.1:1');
+    const isChannelError = (sent: boolean) => (error: unknown) => error instanceof ChannelError && error.sent === sent && /was withdrawn/.test(error.message);
+
+    const queued = new AbortController();
+    const unsent = sender.channel.request(node(2).nodeId, bytes('never leaves'), 5_000, queued.signal);
+    assert.equal(peerStatus(sender.channel, node(2).nodeId).queuedFrames, 1);
+    queued.abort();
+    await assert.rejects(unsent, isChannelError(false));
+    assert.equal(peerStatus(sender.channel, node(2).nodeId).queuedFrames, 0, 'a withdrawn request leaves the queue');
+
+    const written = new AbortController();
+    const maybeRun = sender.channel.request(node(1).nodeId, bytes('reaches the peer'), 5_000, written.signal);
+    await waitFor('the request to arrive', () => arrived === 1);
+    const started = Date.now();
+    written.abort();
+    await assert.rejects(maybeRun, isChannelError(true));
+    assert.ok(Date.now() - started < 1_000, 'at once, not at the timeout');
+
+    const early = new AbortController();
+    early.abort();
+    await assert.rejects(sender.channel.request(node(1).nodeId, bytes('too late'), 5_000, early.signal), isChannelError(false));
+    const answered = await sender.channel.request(node(1).nodeId, bytes('still fine'), 200).catch((error: unknown) => error);
+    assert.ok(answered instanceof ChannelError && /timed out/.test(answered.message), 'the link goes on working');
+  });
+
   it('refuses requests past the in-flight limit at once', async () => {
     const sender = await start(node(0), { limits: { requestsInFlightMax: 2 } });
     const receiver = await start(node(1), { onRequest: () => new Promise(() => {}) });
