@@ -4,18 +4,14 @@
 // per write (from /proc, so the load generator's own CPU is not counted), for the
 // primary and for the backups apart. With --runs N, each figure is the median of N
 // runs against the same sandbox.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { median, type Figure } from './measure.js';
+import { medianFigures, percentile, processCpuSeconds, withBenchSandbox } from './bench-sandbox.js';
+import type { Figure } from './measure.js';
 import type { Protocol } from './load-session.js';
 import type { ReadResult, WriteResult } from './logging-load.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const LOAD = fileURLToPath(new URL('./logging-load.js', import.meta.url));
-const CLOCK_TICKS_PER_S = 100;
 
 export interface LoggingOptions {
   readonly nodes: number;
@@ -25,36 +21,6 @@ export interface LoggingOptions {
   readonly protocol: Protocol;
   readonly runs: number;
   readonly log: (line: string) => void;
-}
-
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
-/** User + system CPU seconds a process has used so far. */
-function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
-}
-
-async function startSandbox(workspace: string, nodes: number, log: (line: string) => void): Promise<{ child: ChildProcess; url: string; pids: number[] }> {
-  const child = spawn(process.execPath, [CLI, 'sandbox', '--port', '0', '--nodes', String(nodes), '--workspace', workspace], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  const networkFile = join(workspace, 'network.json');
-  const deadline = Date.now() + 60_000;
-  while (!existsSync(networkFile)) {
-    if (child.exitCode !== null) throw new Error(`sandbox exited with ${child.exitCode}:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`sandbox not ready within 60 s:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const network = JSON.parse(readFileSync(networkFile, 'utf8')) as { nodes: Array<{ rpc: string; pid: number }> };
-  log(`sandbox ready: ${network.nodes.map((n) => n.rpc).join(', ')}`);
-  return { child, url: `https://${(network.nodes[0] as { rpc: string }).rpc}`, pids: network.nodes.map((n) => n.pid) };
 }
 
 function runLoad<T>(mode: 'write' | 'read', url: string, workspace: string, options: LoggingOptions): T {
@@ -93,11 +59,8 @@ function runOnce(scenario: string, url: string, workspace: string, pids: readonl
 }
 
 export async function loggingBenchmark(options: LoggingOptions): Promise<Figure[]> {
-  const workspace = mkdtempSync(join(tmpdir(), 'coco-bench-logging-'));
-  // Node0 starts the service, so it is the primary the load goes to.
-  const { child, url, pids } = await startSandbox(workspace, options.nodes, options.log);
   const scenario = options.nodes === 1 ? 'logging' : `logging-${options.nodes}`;
-  try {
+  return withBenchSandbox('logging', ['--nodes', String(options.nodes)], options.log, async ({ url, workspace, pids }) => {
     const runs: Figure[][] = [];
     for (let run = 1; run <= options.runs; run += 1) {
       options.log(`run ${run}/${options.runs}: writes then reads, ${options.durationS} s each, concurrency ${options.concurrency} over ${options.connections} ${options.protocol} connections`);
@@ -106,14 +69,6 @@ export async function loggingBenchmark(options: LoggingOptions): Promise<Figure[
       options.log(`  ${Math.round(value('writes_committed_per_s'))} committed writes/s, ${Math.round(value('cpu_us_per_write'))} us of node CPU per write`);
       runs.push(figures);
     }
-    return (runs[0] as Figure[]).map((first, index) => ({
-      ...first,
-      metric: options.runs > 1 ? `${first.metric}_median` : first.metric,
-      value: median(runs.map((figures) => (figures[index] as Figure).value)),
-    }));
-  } finally {
-    child.kill('SIGINT');
-    await new Promise((resolve) => child.once('exit', resolve));
-    rmSync(workspace, { recursive: true, force: true });
-  }
+    return medianFigures(runs);
+  });
 }

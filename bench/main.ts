@@ -2,7 +2,9 @@
 // its figures, as a table or one JSON object per figure.
 //   core     [--runs N]
 //   logging  [--nodes N] [--duration S] [--concurrency C] [--connections K] [--protocol http1|http2] [--runs N]
+//   evm      [--nodes N] [--duration S] [--concurrency C] [--connections K] [--runs N]
 import { coreBenchmark } from './core.js';
+import { evmBenchmark } from './evm.js';
 import type { Protocol } from './load-session.js';
 import { loggingBenchmark } from './logging.js';
 import { printFigures, type Figure } from './measure.js';
@@ -32,6 +34,7 @@ function usage(problem?: string): never {
   if (problem !== undefined) console.error(problem);
   console.error('usage: npm run bench -- core [--runs N] [--json]');
   console.error('       npm run bench -- logging [--nodes N] [--duration S] [--concurrency C] [--connections K] [--protocol http1|http2] [--runs N] [--json]');
+  console.error('       npm run bench -- evm [--nodes N] [--duration S] [--concurrency C] [--connections K] [--runs N] [--json]');
   process.exit(2);
 }
 
@@ -45,6 +48,15 @@ if (name === 'core') {
     concurrency: numberFlag('--concurrency', 64),
     connections: numberFlag('--connections', 4),
     protocol: protocolFlag(),
+    runs: numberFlag('--runs', 1),
+    log,
+  });
+} else if (name === 'evm') {
+  figures = await evmBenchmark({
+    nodes: numberFlag('--nodes', 1),
+    durationS: numberFlag('--duration', 10),
+    concurrency: numberFlag('--concurrency', 64),
+    connections: numberFlag('--connections', 4),
     runs: numberFlag('--runs', 1),
     log,
   });

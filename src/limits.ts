@@ -38,6 +38,12 @@ export const appendEntriesBytesMax = 1024 * 1024;
 export const appendEntriesInflightMax = 8;
 /** Entries a primary holds past its commit seqno before it refuses new proposals. */
 export const uncommittedEntriesMax = 10_000;
+/**
+ * Newest Raft log entries a node always keeps in memory; committed entries beyond them are
+ * dropped and read back from the ledger for a backup that needs them (raft-log.ts). A
+ * backup lagging by less than this is caught up from memory.
+ */
+export const raftLogEntriesInMemoryMax = 4_096;
 /** Largest node-to-node frame, length prefix included: one largest ledger entry and the message around it. */
 export const nodeChannelFrameBytesMax = ledgerEntryBytesMax + 1024 * 1024;
 /** Frames queued for one peer while it is unreachable or slow; further sends to it are dropped. */

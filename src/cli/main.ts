@@ -4,7 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
 import { registerKeygenCommand } from './keygen-command.js';
 import { registerLedgerCommands } from './ledger-command.js';
-import { registerNodeCommands } from './node-command.js';
+import { registerMemberCommands } from './member-command.js';
+import { registerProposalCommand } from './proposal-command.js';
 import { registerReceiptCommands } from './receipt-command.js';
 import { registerSandboxCommand } from './sandbox-command.js';
 
@@ -15,7 +16,19 @@ const program = new Command('coco')
   .exitOverride();
 registerKeygenCommand(program);
 registerLedgerCommands(program);
-registerNodeCommands(program);
+registerMemberCommands(program);
+// The node stack (apps, the EVM) takes over a second to load and only `coco node` runs
+// it, so every other command starts without it; `coco --help` lists node all the same.
+if (process.argv[2] === 'node' || process.argv[2] === 'help') {
+  const { registerNodeCommands } = await import('./node-command.js');
+  registerNodeCommands(program);
+} else {
+  program.command('node').description('run a Coco node').helpOption(false).allowUnknownOption().allowExcessArguments()
+    .action(() => {
+      throw new CliError('coco node was not loaded; run it as the first argument: coco node start|join --config FILE');
+    });
+}
+registerProposalCommand(program);
 registerReceiptCommands(program);
 registerSandboxCommand(program);
 

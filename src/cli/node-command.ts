@@ -7,13 +7,16 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
+import { evmApp } from '../apps/evm/evm-app.js';
 import { loggingApp } from '../apps/logging/logging-app.js';
+import { JsSandbox } from '../gov/index.js';
 import { measureCode } from '../node/attestation/measure-code.js';
 import { ChannelError } from '../node/channel/channel-error.js';
 import { CocoNode, NodeStartError } from '../node/coco-node.js';
 import { ConfigError, configPath, loadNodeConfig, type NodeConfig } from '../node/node-config.js';
 import type { Endpoint } from '../rpc/endpoint.js';
 import { forwardTimeoutMs, NotForwardedError } from '../rpc/forwarding.js';
+import { governanceEndpoints } from '../rpc/gov-endpoints.js';
 import { createRpcMetrics } from '../rpc/metrics.js';
 import { nodeEndpoints } from '../rpc/node-endpoints.js';
 import { RpcServer } from '../rpc/rpc-server.js';
@@ -62,6 +65,9 @@ async function createNode(config: NodeConfig, logger: Logger): Promise<CocoNode>
 
 async function runNode(configured: NodeConfig, logger: Logger): Promise<void> {
   const config = await withFreePorts(configured);
+  // The constitution's sandbox (WebAssembly) loads once, before the node serves; every
+  // governance call after that runs synchronously inside its transaction.
+  const sandbox = await JsSandbox.load();
   const node = await createNode(config, logger);
   await node.run();
   const metrics = createRpcMetrics();
@@ -70,7 +76,9 @@ async function runNode(configured: NodeConfig, logger: Logger): Promise<void> {
   metrics.addGauge('coco_ledger_bytes', 'Bytes in the ledger chunk files', () => node.ledgerBytes);
   const endpoints: Endpoint[] = [];
   endpoints.push(...nodeEndpoints({ node, metrics: metrics.registry, allEndpoints: () => endpoints }));
+  endpoints.push(...governanceEndpoints({ sandbox, host: node }));
   if (config.app === 'logging') endpoints.push(...loggingApp());
+  if (config.app === 'evm') endpoints.push(...evmApp(config.evm));
 
   const server = new RpcServer({
     host: node,
@@ -78,9 +86,10 @@ async function runNode(configured: NodeConfig, logger: Logger): Promise<void> {
     endpoints,
     logger,
     onRequestDone: metrics.onRequestDone,
-    // Writes received while a backup go to the primary over the node-to-node channel.
+    // Writes received while a backup go to the primary over the node-to-node channel; a
+    // retired node forwards nothing, and refuses writes itself (writesRefused).
     forwarder: {
-      primaryId: () => (node.role === 'primary' ? undefined : node.primaryId),
+      primaryId: () => (node.role === 'primary' || node.retired ? undefined : node.primaryId),
       send: (to, payload, signal) => node.forward(to, payload, forwardTimeoutMs, signal).catch((error: unknown) => {
         throw error instanceof ChannelError && !error.sent ? new NotForwardedError(error.message) : error;
       }),

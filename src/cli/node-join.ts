@@ -4,7 +4,9 @@
 // the service admits it or the time is up. The service answers once the join has
 // committed; a 5xx (no primary, or the join not committed in time) or a lost connection
 // means ask again, with the same key, which the service answers from its record. A
-// refusal (4xx) is final.
+// refusal (4xx) is final. Once the service is open, the answer is Pending (no secrets)
+// until members trust the node with a transition_node_to_trusted proposal: the node keeps
+// asking, saying so in its log, and the answer after the vote carries the secrets.
 import { createPublicKey } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -21,6 +23,8 @@ import type { JoinCommand, NodeConfig } from '../node/node-config.js';
 import { CliError } from './cli-error.js';
 
 const RETRY_MS = 500;
+/** While Pending, how often the log says the node still waits for members. */
+const PENDING_LOG_INTERVAL_MS = 10_000;
 const HOUR_MS = 60 * 60 * 1000;
 
 export async function requestJoin(config: NodeConfig, measurement: string, logger: Logger, now: Date): Promise<JoinedService> {
@@ -48,24 +52,36 @@ export async function requestJoin(config: NodeConfig, measurement: string, logge
     privateKey: privateKeyToPem(keyPair.privateKey),
   });
   const deadline = performance.now() + command.timeout_ms;
+  let pendingLoggedAt: number | undefined;
   try {
     for (;;) {
       let failure: string;
       try {
         // Each attempt within what is left of the join's time, so that a slow one cannot outlast it.
         const response = await client.post('/node/join', body, { timeoutMs: Math.max(1, Math.ceil(deadline - performance.now())) });
-        if (response.status === 200) return joinedService(response.body as JoinResponse, keyPair, serviceCertificate);
-        const message = (response.body as { error?: { message?: string } } | undefined)?.error?.message ?? `status ${response.status}`;
-        if (response.status < 500) throw new CliError(`joining through ${command.target_rpc_address} was refused: ${message}`, 1);
-        failure = message;
+        if (response.status === 200) {
+          const answer = response.body as JoinResponse;
+          if (answer.status === 'Trusted') return joinedService(answer, keyPair, serviceCertificate);
+          failure = pendingFailure(answer);
+          if (pendingLoggedAt === undefined || performance.now() - pendingLoggedAt >= PENDING_LOG_INTERVAL_MS) {
+            pendingLoggedAt = performance.now();
+            logger.info({ target: command.target_rpc_address, nodeId: answer.node_id, leftMs: Math.max(0, Math.round(deadline - performance.now())) },
+              'the service recorded this node as Pending: waiting for members to trust it (a transition_node_to_trusted proposal); still asking');
+          }
+        } else {
+          const message = (response.body as { error?: { message?: string } } | undefined)?.error?.message ?? `status ${response.status}`;
+          if (response.status < 500) throw new CliError(`joining through ${command.target_rpc_address} was refused: ${message}`, 1);
+          failure = message;
+          logger.info({ target: command.target_rpc_address, failure }, 'join not answered yet; retrying');
+        }
       } catch (error) {
         if (!(error instanceof CocoTransportError)) throw error;
         failure = error.message;
+        logger.info({ target: command.target_rpc_address, failure }, 'join not answered yet; retrying');
       }
       if (performance.now() + RETRY_MS > deadline) {
         throw new CliError(`could not join through ${command.target_rpc_address} within ${command.timeout_ms} ms: ${failure}`, 1);
       }
-      logger.info({ target: command.target_rpc_address, failure }, 'join not answered yet; retrying');
       await sleep(RETRY_MS);
     }
   } finally {
@@ -73,10 +89,12 @@ export async function requestJoin(config: NodeConfig, measurement: string, logge
   }
 }
 
-function joinedService(response: JoinResponse, keyPair: ReturnType<typeof generateKeyPair>, serviceCertificate: string): JoinedService {
-  if (response.status !== 'Trusted') {
-    throw new CliError(`the service recorded node ${response.node_id} as ${response.status}: members must trust it before it can take part`, 1);
-  }
+function pendingFailure(answer: JoinResponse): string {
+  if (answer.status !== 'Pending') throw new CliError(`the service answered the join with status ${JSON.stringify((answer as { status?: unknown }).status)}, neither Trusted nor Pending`, 1);
+  return `the service recorded node ${answer.node_id} as Pending, and members have not trusted it (a transition_node_to_trusted proposal with node_id ${answer.node_id} must be accepted)`;
+}
+
+function joinedService(response: Extract<JoinResponse, { status: 'Trusted' }>, keyPair: ReturnType<typeof generateKeyPair>, serviceCertificate: string): JoinedService {
   if (response.service_certificate.trim() !== serviceCertificate.trim()) {
     throw new CliError('the service answered with another service certificate than the one configured', 1);
   }

@@ -1,6 +1,7 @@
 // `coco sandbox`: a development network in one command. It makes the consortium's
 // identities, writes each node's configuration, starts the nodes as child processes,
-// waits until they answer over TLS, prints how to reach them, and on Ctrl-C (or
+// waits until they answer over TLS, has the members open the service by proposal and
+// ballots (sandbox-opening.ts), prints how to reach it, and on Ctrl-C (or
 // SIGTERM) stops them all before exiting. A node that dies is reported; the others run
 // on while they are a majority, as the service does (so a developer can watch a
 // failover), and the sandbox stops them only once fewer remain. Everything lives in one
@@ -9,10 +10,13 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { EvmConfig } from '../node/node-config.js';
 import { CliError } from './cli-error.js';
-import { curlCommand } from './sandbox-curl.js';
+import { curlCommand, shellQuote } from './sandbox-curl.js';
+import { EVM_ACCOUNTS_FILE, printEvmHowTo, writeEvmAccounts } from './sandbox-evm.js';
 import { maxBasePort, writeSandboxNodeConfig } from './sandbox-node-config.js';
 import { SandboxNodeProcess, type ReadyNode } from './sandbox-node-process.js';
+import { openService } from './sandbox-opening.js';
 import { MEMBER_NAMES, prepareWorkspace, USER_NAMES, writeIdentities } from './sandbox-workspace.js';
 
 /** Generous: a first start generates keys and writes genesis before it listens. */
@@ -26,7 +30,7 @@ export interface SandboxOptions {
   readonly nodes: number;
   readonly workspace: string;
   readonly port: number;
-  readonly app: 'logging' | 'none';
+  readonly app: 'logging' | 'evm' | 'none';
 }
 
 export function registerSandboxCommand(program: Command): void {
@@ -40,7 +44,7 @@ export function registerSandboxCommand(program: Command): void {
         .argParser(parsePort)
         .default(8000),
     )
-    .addOption(new Option('--app <app>', 'the application the nodes run').choices(['logging', 'none']).default('logging'))
+    .addOption(new Option('--app <app>', 'the application the nodes run').choices(['logging', 'evm', 'none']).default('logging'))
     .action(async (options: SandboxOptions) => {
       await runSandbox(options);
     });
@@ -64,8 +68,17 @@ export async function runSandbox(options: SandboxOptions): Promise<void> {
     for (const node of nodes) node.kill();
   });
   try {
-    const ready = await startNodes(options, workspace, nodes, stop.requested);
+    const evm = options.app === 'evm' ? writeEvmAccounts(workspace) : undefined;
+    const ready = await startNodes(options, workspace, nodes, stop.requested, evm);
     if (ready === 'stopped') return;
+    await openService({
+      workspace,
+      url: `https://${(ready[0] as ReadyNode).rpcAddress}`,
+      serviceCertificate: readFileSync((nodes[0] as SandboxNodeProcess).files.serviceCertificate, 'utf8'),
+      log: (line) => console.log(line),
+    });
+    console.log('The service is Open.');
+    // Written once the service is open: tools that wait for network.json find it ready.
     writeNetworkFiles(workspace, nodes, ready);
     printReady(workspace, options.app, ready);
     await watchNodes(nodes, stop.requested);
@@ -81,6 +94,7 @@ async function startNodes(
   workspace: string,
   nodes: SandboxNodeProcess[],
   stopRequested: Promise<void>,
+  evm: EvmConfig | undefined,
 ): Promise<ReadyNode[] | 'stopped'> {
   const user = { cert: readFileSync(join(workspace, 'user0_cert.pem'), 'utf8'), key: readFileSync(join(workspace, 'user0_privk.pem'), 'utf8') };
   const ready: ReadyNode[] = [];
@@ -89,7 +103,7 @@ async function startNodes(
     const join = first === undefined || ready[0] === undefined
       ? undefined
       : { targetRpcAddress: ready[0].rpcAddress, serviceCertificate: first.files.serviceCertificate };
-    const files = writeSandboxNodeConfig({ workspace, index, basePort: options.port, app: options.app, ...(join === undefined ? {} : { join }) });
+    const files = writeSandboxNodeConfig({ workspace, index, basePort: options.port, app: options.app, ...(evm === undefined ? {} : { evm }), ...(join === undefined ? {} : { join }) });
     console.log(`Starting ${files.name} (log: ${displayPath(files.log)}).`);
     const node = SandboxNodeProcess.start(files, MAIN_SCRIPT, displayPath);
     nodes.push(node);
@@ -144,10 +158,15 @@ function printReady(workspace: string, app: SandboxOptions['app'], ready: readon
     console.log('Write a message as user0, then read it back:');
     console.log(`  ${curlCommand(`${url}/app/log/private`, files, '{"id":1,"msg":"hello"}')}`);
     console.log(`  ${curlCommand(`${url}/app/log/private?id=1`, files)}`);
+  } else if (app === 'evm') {
+    printEvmHowTo(url, files, displayPath(join(workspace, EVM_ACCOUNTS_FILE)));
   } else {
     console.log('Ask the node how it is:');
     console.log(`  ${curlCommand(`${url}/node/state`, files)}`);
   }
+  const member = ['--url', url, '--service-cert', files.serviceCertificate, '--signing-cert', displayPath(join(workspace, 'member0_cert.pem')), '--signing-key', displayPath(join(workspace, 'member0_privk.pem'))];
+  console.log('Govern as member0 (member1 and member2 likewise), for example list the proposals:');
+  console.log(`  npx coco member proposals ${member.map(shellQuote).join(' ')}`);
   console.log('Press Ctrl-C to stop.');
 }
 

@@ -2,7 +2,7 @@
 // node's own directory (the node resolves them so), so a workspace can be moved whole.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNodeConfig } from '../node/node-config.js';
+import { parseNodeConfig, type EvmConfig } from '../node/node-config.js';
 import { MEMBER_NAMES, USER_NAMES } from './sandbox-workspace.js';
 
 export const NODE_CONFIG_FILE = 'config.json';
@@ -59,7 +59,9 @@ export function writeSandboxNodeConfig(options: {
   workspace: string;
   index: number;
   basePort: number;
-  app: 'logging' | 'none';
+  app: 'logging' | 'evm' | 'none';
+  /** The EVM app's chain and genesis accounts, for app 'evm'. */
+  evm?: EvmConfig;
   join?: { readonly targetRpcAddress: string; readonly serviceCertificate: string };
 }): SandboxNodeFiles {
   const files = sandboxNodeFiles(options.workspace, options.index);
@@ -81,6 +83,7 @@ export function writeSandboxNodeConfig(options: {
     // Fast elections for a development network on one machine.
     consensus: { election_timeout_ms: 1000, heartbeat_ms: 100 },
     app: options.app,
+    ...(options.evm === undefined ? {} : { evm: options.evm }),
   };
   // A config the node would reject is a sandbox bug: fail here, naming the field, rather
   // than in a child process's log.

@@ -5,3 +5,4 @@ export type { Configuration } from './configuration.js';
 export { encodeMessage, decodeMessage } from './message-codec.js';
 export { MessageFormatError } from './message-format-error.js';
 export * from './messages.js';
+export type { EntrySource } from './entry-source.js';

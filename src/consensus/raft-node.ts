@@ -11,15 +11,21 @@
 //   (configuration.ts; Raft thesis §4.3), and a primary outside the newest committed
 //   configuration retires.
 // Plus PreVote and CheckQuorum (Raft thesis §9.6, §6.2), as etcd does.
+//
+// The log in memory is compacted (raft-log.ts): committed entries beyond a window of the
+// newest are dropped, and a backup that needs them is fed from the caller's ledger
+// through readEntries (entry-source.ts), within the same flow-control limits.
 import assert from 'node:assert/strict';
 import type { TxId } from '../ledger/tx-id.js';
 import {
   appendEntriesBytesMax,
   appendEntriesEntriesMax,
   appendEntriesInflightMax,
+  raftLogEntriesInMemoryMax,
   uncommittedEntriesMax,
 } from '../limits.js';
 import { ActiveConfigurations, assertConfiguration } from './configuration.js';
+import type { EntrySource } from './entry-source.js';
 import {
   type AppendEntries,
   type AppendEntriesResponse,
@@ -50,6 +56,18 @@ export interface RaftNodeOptions {
   /** Entries a primary holds past its commit seqno before it refuses transactions (canPropose); defaults to limits.ts. */
   readonly uncommittedEntriesMax?: number;
   /**
+   * Reads entries back from the caller's durable log (its ledger) once compaction has
+   * dropped them from memory, to catch up a backup that is far behind (entry-source.ts).
+   * Without it the log is never compacted: every entry stays in memory.
+   */
+  readonly readEntries?: EntrySource;
+  /**
+   * With readEntries: how many of the newest entries the log always keeps in memory;
+   * committed entries beyond them are dropped (raft-log.ts). Defaults to
+   * raftLogEntriesInMemoryMax (limits.ts); tests and simulations pass tiny values.
+   */
+  readonly entriesInMemoryMax?: number;
+  /**
    * A brand-new service: initialConfiguration must be [id] and there must be no persisted
    * state. The node is primary at view 1 at once, so genesis can be proposed immediately.
    */
@@ -58,7 +76,11 @@ export interface RaftNodeOptions {
   readonly persisted?: {
     readonly view: number;
     readonly votedFor: string | undefined;
-    readonly log: readonly Entry[];
+    /**
+     * The durable log, oldest first. Read once, in order: with readEntries it may be a
+     * generator over the ledger, and compaction keeps only the newest entries of it.
+     */
+    readonly log: Iterable<Entry>;
     /**
      * The highest seqno the caller recorded as committed (its ledger's commit marker; 0 if
      * none), a signature entry. Without it a restarted node would hold every configuration
@@ -87,6 +109,7 @@ export class RaftNode {
   readonly #heartbeatTicks: number;
   readonly #random: () => number;
   readonly #uncommittedEntriesMax: number;
+  readonly #readEntries: EntrySource | undefined;
 
   #view: number;
   #votedFor: string | undefined;
@@ -122,17 +145,24 @@ export class RaftNode {
     this.#random = options.random;
     this.#uncommittedEntriesMax = options.uncommittedEntriesMax ?? uncommittedEntriesMax;
     assert(Number.isSafeInteger(this.#uncommittedEntriesMax) && this.#uncommittedEntriesMax >= 1, 'uncommittedEntriesMax must be a positive whole number');
+    this.#readEntries = options.readEntries;
+    assert(options.entriesInMemoryMax === undefined || options.readEntries !== undefined, 'entriesInMemoryMax needs readEntries: compacted entries are read back through it');
+    const entriesInMemoryMax = options.readEntries === undefined ? Infinity : (options.entriesInMemoryMax ?? raftLogEntriesInMemoryMax);
     const persisted = options.persisted;
     this.#view = persisted?.view ?? 0;
     this.#votedFor = persisted?.votedFor;
-    this.#log = new RaftLog();
-    const log = persisted?.log ?? [];
-    for (const entry of log) this.#log.append(entry);
+    this.#log = new RaftLog(entriesInMemoryMax);
+    const commitSeqno = persisted?.commitSeqno ?? 0;
+    // Compacted as it is read: the caller has persisted all of it and applied it up to the
+    // commit seqno, so a long persisted log never sits in memory whole.
+    for (const entry of persisted?.log ?? []) {
+      this.#log.append(entry);
+      this.#log.compact(Math.min(commitSeqno, entry.seqno));
+    }
     assert(this.#log.lastTxId.view <= this.#view, 'persisted log is ahead of the persisted view');
     this.#persistedSeqno = this.#log.lastSeqno;
-    const commitSeqno = persisted?.commitSeqno ?? 0;
     assert(Number.isSafeInteger(commitSeqno) && commitSeqno >= 0 && commitSeqno <= this.#log.lastSeqno, `persisted commit seqno ${commitSeqno} is not in the log`);
-    assert(commitSeqno === 0 || this.#log.at(commitSeqno).isSignature, `persisted commit seqno ${commitSeqno} is not a signature entry: commit stops only at signatures`);
+    assert(commitSeqno === 0 || this.#log.isSignatureAt(commitSeqno) === true, `persisted commit seqno ${commitSeqno} is not a signature entry: commit stops only at signatures`);
     // The caller has applied what it recorded as committed: Ready.committed continues after it.
     this.#commitSeqno = commitSeqno;
     this.#appliedSeqno = commitSeqno;
@@ -140,7 +170,7 @@ export class RaftNode {
     // recorded commit, and every one after it. The recorded commit may lag the real one
     // (the caller records it after applying); a lagging node holds more configurations
     // than it needs, and forgets them when it learns the commit again (#learnCommit).
-    this.#configurations = ActiveConfigurations.fromLog(options.id, options.initialConfiguration, log, commitSeqno);
+    this.#configurations = ActiveConfigurations.fromLog(options.id, options.initialConfiguration, this.#log.configurationEntries(), commitSeqno);
     this.#readyHardState = this.hardState;
     this.#resetElectionTimer();
     if (options.bootstrap === true) {
@@ -159,8 +189,14 @@ export class RaftNode {
   get commitSeqno(): number { return this.#commitSeqno; }
   get lastTxId(): TxId { return this.#log.lastTxId; }
   get lastSignedTxId(): TxId { return this.#log.lastSignedTxId; }
-  /** The whole in-memory log, oldest first (read-only; for inspection and tests). */
-  get entries(): readonly Entry[] { return this.#log.entries; }
+  /** The oldest seqno whose entry memory still holds; compaction (raft-log.ts) dropped those before it. */
+  get firstSeqnoInMemory(): number { return this.#log.firstSeqnoInMemory; }
+  /** The entry at `seqno` if memory still holds it (for inspection and tests). */
+  entryAt(seqno: number): Entry | undefined { return this.#log.entryAt(seqno); }
+  /** Entries from `seqno` (at least firstSeqnoInMemory) to the last, oldest first (a copy). */
+  entriesFrom(seqno: number): Entry[] { return this.#log.slice(seqno, this.#log.lastSeqno); }
+  /** The TxId at any seqno of the log, compacted or not: {0, 0} for 0, undefined past the end. */
+  txIdAt(seqno: number): TxId | undefined { return this.#log.txIdAt(seqno); }
   /** The configurations an election or commit must satisfy, oldest first (configuration.ts). */
   get activeConfigurations(): readonly (readonly string[])[] { return this.#configurations.active; }
   /** Every node of any active configuration except this one: whom this node talks to. */
@@ -252,8 +288,8 @@ export class RaftNode {
     if (this.#role !== 'primary') return false;
     if (this.#log.lastSeqno - this.#commitSeqno < this.#uncommittedEntriesMax) return true;
     if (!isSignature) return false;
-    const last = this.#log.lastSeqno === 0 ? undefined : this.#log.at(this.#log.lastSeqno);
-    return last === undefined || !last.isSignature || last.view !== this.#view;
+    const lastSigned = this.#log.lastSignedTxId;
+    return lastSigned.seqno !== this.#log.lastSeqno || lastSigned.view !== this.#view;
   }
 
   /** Whether ready() would return anything to do. */
@@ -299,6 +335,9 @@ export class RaftNode {
     this.#persistedSeqno = this.#pending.persistedSeqno;
     this.#appliedSeqno = this.#pending.appliedSeqno;
     this.#pending = undefined;
+    // What the caller has persisted and applied, a Ready will never hand over again: it
+    // may leave memory (raft-log.ts keeps the newest entries and never passes the commit).
+    this.#log.compact(Math.min(this.#appliedSeqno, this.#persistedSeqno));
     if (this.#role === 'primary') this.#maybeCommit();
   }
 
@@ -529,8 +568,13 @@ export class RaftNode {
     for (const entry of entries) {
       const existing = this.#log.txIdAt(entry.seqno);
       if (existing?.view === entry.view) {
-        // Log Matching (Raft §5.3): the same TxId is the same entry.
-        assert.equal(this.#log.at(entry.seqno).isSignature, entry.isSignature, 'log matching violated');
+        // Log Matching (Raft §5.3): the same TxId is the same entry (as far as a compacted log still knows it).
+        const isSignature = this.#log.isSignatureAt(entry.seqno);
+        assert(isSignature === undefined || isSignature === entry.isSignature, `log matching violated at ${entry.view}.${entry.seqno}: signature or not`);
+        const configuration = this.#log.configurationAt(entry.seqno);
+        if (configuration !== undefined || entry.configuration !== undefined) {
+          assert.deepEqual(configuration, entry.configuration, `log matching violated at ${entry.view}.${entry.seqno}: configuration`);
+        }
         continue;
       }
       if (existing !== undefined) this.#truncateAfter(entry.seqno - 1);
@@ -539,7 +583,8 @@ export class RaftNode {
     const lastNewSeqno = prevTxId.seqno + entries.length;
     // Only the part of our log just checked against the primary's may be committed, and
     // only up to a signature (so a later election never truncates below it).
-    const target = this.#log.lastSignatureAtOrBefore(Math.min(request.commitSeqno, lastNewSeqno));
+    const checkedSeqno = Math.min(request.commitSeqno, lastNewSeqno);
+    const target = checkedSeqno > this.#commitSeqno ? this.#log.lastSignatureAtOrBefore(checkedSeqno) : 0;
     if (target > this.#commitSeqno) this.#commitTo(target);
     this.#send(request.from, { type: 'append-entries-response', from: this.id, view: this.#view, success: true, matchSeqno: lastNewSeqno });
   }
@@ -582,17 +627,49 @@ export class RaftNode {
     this.#send(peer, { type: 'append-entries', from: this.id, view: this.#view, prevTxId, entries, commitSeqno: this.#commitSeqno });
   }
 
-  /** Entries from `seqno` within appendEntriesEntriesMax and appendEntriesBytesMax (at least one). */
+  /**
+   * Entries from `seqno` within appendEntriesEntriesMax and appendEntriesBytesMax (at least
+   * one): those compaction dropped read back from the caller's ledger, then from memory.
+   */
   #batchFrom(seqno: number): Entry[] {
-    const batch: Entry[] = [];
+    const firstInMemory = this.#log.firstSeqnoInMemory;
+    const batch = seqno < firstInMemory ? this.#readCompacted(seqno, Math.min(firstInMemory - 1, seqno + appendEntriesEntriesMax - 1)) : [];
     let bytes = 0;
-    for (let next = seqno; next <= this.#log.lastSeqno && batch.length < appendEntriesEntriesMax; next++) {
+    for (const entry of batch) bytes += entry.data.byteLength;
+    // Memory carries on only where a read reached its end (firstInMemory): a read cut short
+    // by the byte limit ends the batch.
+    for (let next = seqno + batch.length; next >= firstInMemory && next <= this.#log.lastSeqno && batch.length < appendEntriesEntriesMax; next++) {
       const entry = this.#log.at(next);
       if (batch.length > 0 && bytes + entry.data.byteLength > appendEntriesBytesMax) break;
       bytes += entry.data.byteLength;
       batch.push(entry);
     }
     return batch;
+  }
+
+  /**
+   * Entries from..to, which compaction dropped, from the caller's ledger (readEntries).
+   * They are committed, so they are the entries this log had: each is checked against
+   * what the log still knows of it, and gets back the configuration it carried.
+   */
+  #readCompacted(from: number, to: number): Entry[] {
+    assert(this.#readEntries !== undefined, 'a log without readEntries is never compacted');
+    assert(1 <= from && from <= to && to < this.#log.firstSeqnoInMemory && to <= this.#commitSeqno, `read of ${from}..${to} outside the compacted log`);
+    const read = this.#readEntries(from, to, appendEntriesBytesMax);
+    assert(read.length >= 1 && read.length <= to - from + 1, `readEntries(${from}, ${to}) returned ${read.length} entries`);
+    let bytes = 0;
+    return read.map((entry, offset) => {
+      const seqno = from + offset;
+      assert.equal(entry.seqno, seqno, `readEntries(${from}, ${to}) returned seqno ${entry.seqno} in place of ${seqno}`);
+      assert.equal(entry.view, this.#log.txIdAt(seqno)?.view, `readEntries returned entry ${entry.view}.${seqno}, which is not in the log`);
+      const isSignature = this.#log.isSignatureAt(seqno);
+      assert(isSignature === undefined || isSignature === entry.isSignature, `readEntries returned entry ${entry.view}.${seqno} with the wrong signature flag`);
+      bytes += entry.data.byteLength;
+      assert(offset === 0 || bytes <= appendEntriesBytesMax, `readEntries(${from}, ${to}) returned more than ${appendEntriesBytesMax} bytes`);
+      const configuration = this.#log.configurationAt(seqno);
+      if (entry.configuration !== undefined) assert.deepEqual(entry.configuration, configuration, `readEntries returned entry ${seqno} with a configuration the log does not hold`);
+      return configuration === undefined || entry.configuration !== undefined ? entry : { ...entry, configuration };
+    });
   }
 
   /**
@@ -616,8 +693,9 @@ export class RaftNode {
         break;
       }
     }
+    if (replicatedSeqno <= this.#commitSeqno) return;
     const target = this.#log.lastSignatureAtOrBefore(replicatedSeqno);
-    if (target <= this.#commitSeqno || this.#log.at(target).view !== this.#view) return;
+    if (target <= this.#commitSeqno || this.#log.txIdAt(target)?.view !== this.#view) return;
     this.#commitTo(target);
     // Nodes no longer in any active configuration are sent one last append, so they may
     // learn that they left and stop campaigning; then the primary stops replicating to them.
@@ -652,7 +730,7 @@ export class RaftNode {
 
   #commitTo(seqno: number): void {
     assert(seqno > this.#commitSeqno, `commit seqno must only grow (${this.#commitSeqno} -> ${seqno})`);
-    assert(this.#log.at(seqno).isSignature, 'commit stops only at signature entries');
+    assert(this.#log.isSignatureAt(seqno) === true, 'commit stops only at signature entries');
     this.#commitSeqno = seqno;
     this.#configurations.committedTo(seqno);
   }

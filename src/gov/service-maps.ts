@@ -18,6 +18,13 @@ export const CODE_IDS_MAP = 'public:coco.gov.nodes.code_ids';
 /** The TEE manifest: platform name → TeePlatformInfo. */
 export const TEE_PLATFORMS_MAP = 'public:coco.gov.nodes.tee_platforms';
 export const CONSTITUTION_MAP = 'public:coco.gov.constitution';
+/** The constitution's source sits under this one key. */
+export const CONSTITUTION_KEY = 0;
+/** Service settings governance sets (the recovery threshold), under SERVICE_CONFIG_KEY. */
+export const SERVICE_CONFIG_MAP = 'public:coco.gov.service.config';
+export const SERVICE_CONFIG_KEY = 0;
+/** Member id → MemberAck: the state digest a member must sign to become Active. */
+export const MEMBER_ACKS_MAP = 'public:coco.gov.members.acks';
 
 export type ServiceStatus = 'Opening' | 'Open';
 
@@ -46,6 +53,13 @@ export interface NodeInfo {
   readonly cert: string;
   readonly rpc_address: string;
   readonly node_to_node_address: string;
+  /**
+   * The measurement and platform its attestation proved at join. transition_node_to_trusted
+   * checks them against the code and TEE manifests, so a node recorded without them
+   * cannot be trusted by a proposal.
+   */
+  readonly measurement?: string;
+  readonly platform?: string;
 }
 
 export type CodeStatus = 'AllowedToJoin';
@@ -66,4 +80,14 @@ export type TeePlatformStatus = 'Allowed';
 /** A platform whose attestations the service accepts at join. */
 export interface TeePlatformInfo {
   readonly status: TeePlatformStatus;
+}
+
+export interface ServiceConfig {
+  /** Members' recovery shares needed to recover the service; at most the members with encryption keys. */
+  readonly recovery_threshold: number;
+}
+
+export interface MemberAck {
+  /** Lowercase hex SHA-256 the member must sign (message type "ack") to become Active. */
+  readonly state_digest: string;
 }

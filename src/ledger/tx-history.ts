@@ -12,6 +12,11 @@ import type { LedgerSecret } from './ledger-secret.js';
 import { buildReceipt, type Receipt } from './receipt.js';
 import { checkSignatureRecord, createSignatureRecord, signatureRecordOf, type NodeSigner, type SignatureRecord } from './signature.js';
 
+/** An entry recordEntry checked: decoded, with its signature record if it is a signature transaction, parsed once. */
+export interface RecordedEntry extends DecodedEntry {
+  readonly signature: SignatureRecord | undefined;
+}
+
 export class TxHistory {
   readonly tree: MerkleTree;
 
@@ -43,12 +48,14 @@ export class TxHistory {
   /**
    * Follower path: checks and records an entry made by a primary. The entry must be
    * the next seqno, decrypt under our secret, and, if it is a signature, sign exactly
-   * the root we computed ourselves. Returns it decoded, for applying to the store.
+   * the root we computed ourselves. Returns it decoded, for applying to the store, with
+   * the signature record it carries, if any.
    */
-  recordEntry(entry: Buffer): DecodedEntry {
+  recordEntry(entry: Buffer): RecordedEntry {
     const decoded = decodeEntry(entry, this.secret);
     const { seqno, kind } = decoded.header;
     if (seqno !== this.lastSeqno + 1) throw new EntryFormatError(`entry seqno ${seqno} does not follow ${this.lastSeqno}`);
+    let signature: SignatureRecord | undefined;
     if (kind === 'signature') {
       const record = signatureRecordOf(decoded);
       if (record.root !== this.tree.root().toString('hex')) {
@@ -56,9 +63,10 @@ export class TxHistory {
       }
       const check = checkSignatureRecord(record);
       if (!check.ok) throw new EntryFormatError(check.reason);
+      signature = record;
     }
     this.tree.append(entryLeaf(entry));
-    return decoded;
+    return { ...decoded, signature };
   }
 
   /** Rolls the history back to `seqno` (an uncommitted suffix discarded). */

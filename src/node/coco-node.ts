@@ -26,6 +26,7 @@ import { consensusTiming } from './consensus-timing.js';
 import { DirectoryLedgerFiles } from './directory-ledger-files.js';
 import { writeGenesis, type Genesis } from './genesis.js';
 import { HardStateFile } from './hard-state-file.js';
+import { ledgerEntrySource } from './ledger-entry-source.js';
 import { ConfigError, configPath, type JoinCommand, type NodeConfig, type StartCommand } from './node-config.js';
 import { Replica, type ReceiptLookup, type TxStatus } from './replica.js';
 import { createNodeIdentity, createServiceIdentity, type NodeIdentity, type ServiceIdentity } from './service-identity.js';
@@ -83,6 +84,8 @@ export class CocoNode {
   /** Callers waiting for transactions to commit (a join's answer waits for its own). */
   readonly #commitWaiters = new CommitWaiters((txId) => this.#replica.txStatus(txId));
   #waitersCheckedAtSeqno = 0;
+  /** Whether the nodes map records this node Retired (checked when the consensus peers change). */
+  #retired = false;
   /** Told when the primary this node knows changes: forwarded requests to the old one are given up. */
   readonly #primaryListeners = new Set<() => void>();
   #lastPrimaryId: string | undefined;
@@ -108,6 +111,8 @@ export class CocoNode {
       electionTimeoutTicks: timing.electionTimeoutTicks,
       heartbeatTicks: timing.heartbeatTicks,
       random: Math.random,
+      // Committed entries beyond raftLogEntriesInMemoryMax leave memory; a backup far behind is fed from the ledger.
+      readEntries: ledgerEntrySource(this.#ledger),
       ...(parts.bootstrap ? { bootstrap: true as const } : {}),
     });
     this.#replica = new Replica({
@@ -186,7 +191,7 @@ export class CocoNode {
       certificate: this.#identity.certificate,
       serviceCertificate: this.#service.certificate,
       listenAddress: this.#config.network.node_to_node_address,
-      isTrustedPeer: (nodeId) => this.#isKnownNode(nodeId),
+      isTrustedPeer: (nodeId) => this.#isTrustedPeer(nodeId),
       onMessage: (from, payload) => this.#receive(from, payload),
       onRequest: (from, payload) => this.#onRequest(from, payload),
       logger: this.#logger,
@@ -242,7 +247,17 @@ export class CocoNode {
   }
 
   writesRefused(): string | undefined {
-    return this.#stopping ? 'the node is shutting down' : this.#replica.writesRefused();
+    if (this.#stopping) return 'the node is shutting down';
+    if (this.#retired) return 'this node was retired from the service (remove_node); send requests to another node';
+    return this.#replica.writesRefused();
+  }
+
+  /**
+   * Whether governance retired this node (remove_node). A retired node takes no writes and
+   * forwards none; consensus has dropped it from the configuration with the same entry.
+   */
+  get retired(): boolean {
+    return this.#retired;
   }
 
   /** Signs everything written so far (a signature transaction) and processes it at once. */
@@ -375,9 +390,12 @@ export class CocoNode {
     if (channel === undefined || this.#replica.peers === this.#peersSetUp) return;
     this.#peersSetUp = this.#replica.peers;
     const wanted = new Map<string, string>();
-    const known = this.#nodeAddresses();
+    const records = this.#nodeRecords();
+    // The same transaction that retires this node changes the configuration, so the peers too.
+    this.#retired = records.get(this.nodeId)?.status === 'Retired';
     for (const id of this.#replica.peers) {
-      const address = known.get(id) ?? this.#joinPeers.get(id);
+      // A retired node still in an active configuration gets the appends that tell it it left.
+      const address = records.get(id)?.node_to_node_address ?? this.#joinPeers.get(id);
       if (address !== undefined) wanted.set(id, address);
     }
     // A joiner answers its primary before its own store names any node.
@@ -387,21 +405,34 @@ export class CocoNode {
     this.#channelPeers = wanted;
   }
 
-  #nodeAddresses(): Map<string, string> {
+  #nodeRecords(): Map<string, NodeInfo> {
     const tx = this.store.begin();
     try {
-      const addresses = new Map<string, string>();
-      tx.map<string, NodeInfo>(NODES_MAP).forEach((info, id) => {
-        if (info.status !== 'Retired') addresses.set(id, info.node_to_node_address);
-      });
-      return addresses;
+      const records = new Map<string, NodeInfo>();
+      tx.map<string, NodeInfo>(NODES_MAP).forEach((info, id) => records.set(id, info));
+      return records;
     } finally {
       tx.abort();
     }
   }
 
-  #isKnownNode(nodeId: string): boolean {
-    return this.#joinPeers.has(nodeId) || this.#nodeAddresses().has(nodeId);
+  /**
+   * The channel's trust check: a peer must be a Trusted node. A Pending node (one that
+   * asked to join an open service, not yet trusted by governance) is refused, and so is a
+   * Retired one, unless consensus still talks to it while its removal is in flight. The
+   * nodes the join answer named were Trusted then: a joiner trusts them while its store
+   * catches up (in which a node trusted by a later vote still looks Pending).
+   */
+  #isTrustedPeer(nodeId: string): boolean {
+    const tx = this.store.begin();
+    let info: NodeInfo | undefined;
+    try {
+      info = tx.map<string, NodeInfo>(NODES_MAP).get(nodeId);
+    } finally {
+      tx.abort();
+    }
+    if (info?.status === 'Retired') return this.#replica.peers.includes(nodeId);
+    return info?.status === 'Trusted' || this.#joinPeers.has(nodeId);
   }
 }
 

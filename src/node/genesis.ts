@@ -1,19 +1,25 @@
 // The genesis transaction: the first entry of a new service's ledger. It records the
-// service certificate and status, the initial members (certificates, encryption keys,
-// data; Accepted until they acknowledge), the initial users, the first node (trusted),
-// the code and TEE manifests seeded with the first node's measurement and platform (so
-// nodes running the same code on the same platform may join), and a placeholder
-// constitution, all in the governance maps of src/gov.
+// service certificate and status (Opening), the initial members (certificates, encryption
+// keys, data; Accepted until they acknowledge the state digest, src/gov/member-acks.ts),
+// the initial users, the first node (Trusted, with its measurement and platform), the
+// code and TEE manifests seeded with that measurement and platform (so nodes running the
+// same code on the same platform may join), the recovery threshold, and the default
+// constitution, all in the governance maps of src/gov. From then on only governance
+// changes them.
 import assert from 'node:assert/strict';
 import { certificateFingerprint } from '../crypto/certificate.js';
+import { DEFAULT_CONSTITUTION } from '../gov/default-constitution.js';
 import type { Transaction } from '../kv/transaction.js';
 import {
   CODE_IDS_MAP,
+  CONSTITUTION_KEY,
   CONSTITUTION_MAP,
   MEMBER_CERTS_MAP,
   MEMBER_ENCRYPTION_KEYS_MAP,
   MEMBER_INFO_MAP,
   NODES_MAP,
+  SERVICE_CONFIG_KEY,
+  SERVICE_CONFIG_MAP,
   SERVICE_INFO_KEY,
   SERVICE_INFO_MAP,
   TEE_PLATFORMS_MAP,
@@ -22,6 +28,7 @@ import {
   type CodeIdInfo,
   type MemberInfo,
   type NodeInfo,
+  type ServiceConfig,
   type ServiceInfo,
   type TeePlatformInfo,
   type UserInfo,
@@ -44,6 +51,7 @@ export interface Genesis {
   readonly members: readonly GenesisMember[];
   readonly users: readonly GenesisUser[];
   readonly nodeId: string;
+  /** The first node's record; genesis adds its measurement and platform. */
   readonly node: NodeInfo;
   /** The platform the first node runs on: the TEE manifest's first entry. */
   readonly platform: AttestationPlatform;
@@ -51,8 +59,8 @@ export interface Genesis {
   readonly measurement: string;
 }
 
-/** Until the governance issue ships the constitution runtime, genesis records this. */
-export const PLACEHOLDER_CONSTITUTION = '// The constitution arrives with governance: proposals cannot be made yet.\n';
+/** Members' recovery shares needed to recover the service, until governance sets another (set_recovery_threshold). */
+export const GENESIS_RECOVERY_THRESHOLD = 1;
 
 /** Writes genesis into `tx`, which must be privileged. Returns the member and user ids. */
 export function writeGenesis(tx: Transaction, genesis: Genesis): { memberIds: string[]; userIds: string[] } {
@@ -71,9 +79,10 @@ export function writeGenesis(tx: Transaction, genesis: Genesis): { memberIds: st
     tx.map<string, UserInfo>(USER_INFO_MAP).set(id, user.data === undefined ? {} : { user_data: user.data });
     return id;
   });
-  tx.map<string, NodeInfo>(NODES_MAP).set(genesis.nodeId, genesis.node);
+  tx.map<string, NodeInfo>(NODES_MAP).set(genesis.nodeId, { ...genesis.node, measurement: genesis.measurement, platform: genesis.platform });
   tx.map<string, TeePlatformInfo>(TEE_PLATFORMS_MAP).set(genesis.platform, { status: 'Allowed' });
   tx.map<string, CodeIdInfo>(CODE_IDS_MAP).set(genesis.measurement, { status: 'AllowedToJoin', platform: genesis.platform });
-  tx.map<number, string>(CONSTITUTION_MAP).set(0, PLACEHOLDER_CONSTITUTION);
+  tx.map<number, ServiceConfig>(SERVICE_CONFIG_MAP).set(SERVICE_CONFIG_KEY, { recovery_threshold: GENESIS_RECOVERY_THRESHOLD });
+  tx.map<number, string>(CONSTITUTION_MAP).set(CONSTITUTION_KEY, DEFAULT_CONSTITUTION);
   return { memberIds, userIds };
 }

@@ -4,7 +4,9 @@
 // that key to a measurement and platform the code and TEE manifests allow, endorses the
 // key with the service key, and records the node. While the service is opening the node
 // is trusted at once and receives the service key and ledger secret in the answer, over
-// that same TLS connection; once the service is open, governance decides (status Pending).
+// that same TLS connection; once the service is open, governance decides: the node is
+// recorded Pending, with the measurement and platform it attested, is answered Pending
+// (no secrets), and asks again until a transition_node_to_trusted proposal is accepted.
 // The answer waits until the join can no longer be rolled back (join-commit.ts), so a node
 // whose answer timed out asks again with the same key: it is then answered from its
 // record, the same answer, rather than refused as a second join.
@@ -100,6 +102,9 @@ export async function admitNode(tx: Transaction, request: JoinRequest, callerCer
     cert: await endorseNode(context.service, request.certificate_signing_request, rpcHost, context.now),
     rpc_address: request.rpc_address,
     node_to_node_address: request.node_to_node_address,
+    // What transition_node_to_trusted checks against the manifests when members vote.
+    measurement: attested.measurement,
+    platform: attested.platform,
   };
   nodes.set(nodeId, info);
   return { nodeId, info, recordedNow: true, others };

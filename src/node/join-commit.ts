@@ -76,3 +76,23 @@ export async function settleJoin(host: JoinCommitHost, proof: TxId, alone: boole
   if (settled === 'Invalid') return { ok: false, why: 'rolled-back', detail: 'its transaction was rolled back' };
   return { ok: false, why: 'not-committed', detail: `it did not commit within ${timeoutMs} ms` };
 }
+
+/**
+ * Whether a governance change of the voting nodes, from `before` to `after` (the Trusted
+ * nodes, as a proposal's apply() leaves them), can commit without a node that is not
+ * running yet. The same reasoning as for a join (above): the change needs a majority of
+ * `after`, and a node trusted by the change runs only once its join is answered, which
+ * waits for that commit. So the nodes of `after` the primary reaches now (itself included)
+ * must be a majority of it, except for a primary alone adding one node, which answers
+ * that node's join once the change is signed.
+ */
+export function votingChangeQuorum(host: Pick<JoinCommitHost, 'nodeId' | 'reachablePeers'>, before: readonly string[], after: readonly string[]): JoinQuorum {
+  const old = new Set(before);
+  const added = after.filter((id) => !old.has(id));
+  if (added.length === 0 && after.length === before.length) return { kind: 'enough' };
+  if (before.length === 1 && before[0] === host.nodeId && added.length === 1 && after.length === 2) return { kind: 'alone' };
+  const peers = host.reachablePeers();
+  const reachable = after.filter((id) => id === host.nodeId || peers.has(id)).length;
+  const needed = Math.floor(after.length / 2) + 1;
+  return reachable >= needed ? { kind: 'enough' } : { kind: 'short', reachable, voters: after.length, needed };
+}

@@ -46,14 +46,24 @@ export interface NodeConfig {
   readonly command: StartCommand | JoinCommand;
   /** Raft timing, and where this node keeps its view and vote across restarts. */
   readonly consensus: { readonly election_timeout_ms: number; readonly heartbeat_ms: number; readonly state_file: string };
-  readonly app: 'logging' | 'none';
+  readonly app: 'logging' | 'evm' | 'none';
+  /** The EVM app's chain id, base fee and genesis allocation (used when `app` is 'evm'). */
+  readonly evm: EvmConfig;
   /** A signature transaction after this many transactions, or this long after the first unsigned one. */
   readonly signatures: { readonly interval_tx: number; readonly interval_ms: number };
   readonly curve: 'p384' | 'p256';
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' };
 }
 
+/** The `evm` section (docs/ethereum.md): amounts of wei are decimal or 0x-hex strings. */
+export interface EvmConfig {
+  readonly chain_id: number;
+  readonly base_fee_per_gas: string;
+  readonly accounts: readonly { readonly address: string; readonly balance: string }[];
+}
+
 const ADDRESS = '^[A-Za-z0-9.-]+:[0-9]{1,5}$';
+const WEI = '^(0x[0-9a-fA-F]{1,64}|[0-9]{1,77})$';
 
 export const nodeConfigSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -144,7 +154,27 @@ export const nodeConfigSchema = {
       },
       default: {},
     },
-    app: { enum: ['logging', 'none'], default: 'logging' },
+    app: { enum: ['logging', 'evm', 'none'], default: 'logging' },
+    evm: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        chain_id: { type: 'integer', minimum: 1, maximum: 4503599627370476, default: 1337 },
+        base_fee_per_gas: { type: 'string', pattern: WEI, default: '0' },
+        accounts: {
+          type: 'array',
+          maxItems: 10000,
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['address', 'balance'],
+            properties: { address: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' }, balance: { type: 'string', pattern: WEI } },
+          },
+        },
+      },
+      default: {},
+    },
     signatures: {
       type: 'object',
       additionalProperties: false,

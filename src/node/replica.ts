@@ -16,7 +16,7 @@ import type { ChunkedLedger } from '../ledger/chunked-ledger.js';
 import { entryWriteSet } from '../ledger/entry.js';
 import { LedgerWriter, type WrittenEntry } from '../ledger/ledger-writer.js';
 import type { Receipt } from '../ledger/receipt.js';
-import { signatureRecordOf, type NodeSigner, type SignatureRecord } from '../ledger/signature.js';
+import type { NodeSigner, SignatureRecord } from '../ledger/signature.js';
 import type { TxHistory } from '../ledger/tx-history.js';
 import type { TxId } from '../ledger/tx-id.js';
 
@@ -177,12 +177,11 @@ export class Replica {
     return [...ready.messages];
   }
 
-  /** The TxId of the transaction at `seqno` (for read-only responses). */
+  /** The TxId of the transaction at `seqno` (for read-only responses); consensus knows it for every seqno, compacted or not. */
   txIdAt(seqno: number): TxId {
-    if (seqno === 0) return { view: 0, seqno: 0 };
-    const entry = this.#raft.entries[seqno - 1];
-    assert(entry !== undefined, `no entry at seqno ${seqno}`);
-    return { view: entry.view, seqno };
+    const txId = this.#raft.txIdAt(seqno);
+    assert(txId !== undefined, `no entry at seqno ${seqno} (last ${this.lastSeqno})`);
+    return txId;
   }
 
   /**
@@ -247,17 +246,18 @@ export class Replica {
       }
       sync = true;
       const data = Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength);
-      const decoded = this.#history.recordEntry(data);
-      const { header } = decoded;
+      const recorded = this.#history.recordEntry(data);
+      const { header } = recorded;
       assert(header.view === entry.view && header.seqno === entry.seqno && (header.kind === 'signature') === entry.isSignature,
         `entry ${entry.view}.${entry.seqno} does not carry the id and kind consensus gave it`);
-      const writeSet = entryWriteSet(decoded);
+      const writeSet = entryWriteSet(recorded);
       this.store.apply(writeSet);
       const configuration = configurationChange(this.store, writeSet);
       assert.deepEqual(configuration, entry.configuration === undefined ? undefined : [...entry.configuration].sort(),
         `entry ${entry.seqno}: the configuration consensus carries differs from the nodes map`);
       this.#ledger.append(entry.seqno, data, { isSignature: entry.isSignature });
-      if (entry.isSignature) this.#signatures.push(signatureRecordOf(decoded));
+      // recordEntry parsed and checked the record already: keep that one.
+      if (recorded.signature !== undefined) this.#signatures.push(recorded.signature);
     }
     if (sync) this.#ledger.sync();
     else this.#ledger.flush();

@@ -1,10 +1,14 @@
 // Every error the HTTP API can answer with, declared once (STYLE.md §7, like Fastify's
 // createError and CCF's error codes): a code, the status it implies, and how it renders,
 // `{"error": {"code", "message"}}`. Handlers throw ApiError to answer with an error; the
-// server then writes nothing.
+// server then writes nothing. Governance refusals keep the governance core's own codes
+// (src/gov/governance-error.ts: `MemberNotActive`, `ProposalNotOpen`, ...) and the status
+// it suggests for each, so a member sees the same code whatever layer refused.
+import { suggestedHttpStatus } from '../gov/governance-error.js';
 
 /** The closed list of error codes and their HTTP status. Add a code here, never ad hoc. */
 export const API_ERROR_STATUS = {
+  ...suggestedHttpStatus,
   /** The transaction is known but not committed yet: ask again (202, so clients poll, as with CCF's receipts). */
   TransactionPending: 202,
   /** The body or query does not match the endpoint's schema, or a handler refused a value. */

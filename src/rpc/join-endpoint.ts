@@ -1,7 +1,9 @@
 // POST /node/join: a new node asks to join (docs/operations.md). It runs on the primary
 // (a backup forwards it, as any write) and answers only once the join can no longer be
 // rolled back (src/node/join-commit.ts): the answer hands a Trusted node the service key
-// and the ledger secret. A join that does not settle in time gets a 503 saying to ask
+// and the ledger secret. Once the service is open a new node is recorded Pending and told
+// so, without secrets; it keeps asking, and once members trust it by proposal, the
+// answer to its next request carries the secrets, as soon as that state has committed. A join that does not settle in time gets a 503 saying to ask
 // again with the same key, and asking again is answered from the record (idempotent).
 //
 // Why the handler commits a transaction of its own: the transaction the server hands a
@@ -47,7 +49,11 @@ export interface JoinHost extends TransactionHost, JoinCommitHost {
 export function joinEndpoint(host: JoinHost, options: { readonly commitTimeoutMs?: number } = {}): Endpoint {
   const commitTimeoutMs = options.commitTimeoutMs ?? joinCommitTimeoutMs;
   assert(Number.isSafeInteger(commitTimeoutMs) && commitTimeoutMs > 0, 'commitTimeoutMs is a positive number of milliseconds');
-  /** Node id → a transaction whose state holds its record, known Committed. */
+  /**
+   * Node id → a transaction whose state holds its Trusted record, known Committed. Only
+   * Trusted answers are remembered: a Pending node's later answer may be Trusted (members
+   * trusted it), and that answer, with the secrets, waits for the commit of its own state.
+   */
   const settledJoins = new Map<string, TxId>();
   return {
     method: 'POST',
@@ -59,16 +65,17 @@ export function joinEndpoint(host: JoinHost, options: { readonly commitTimeoutMs
     requestSchema: JOIN_REQUEST_SCHEMA,
     handler: async ({ body, request }) => {
       const { admission, proof } = await recordJoin(host, body as JoinRequest, request.peerCertificate);
-      const remembered = settledJoins.get(admission.nodeId);
+      const trusted = admission.info.status === 'Trusted';
+      const remembered = trusted ? settledJoins.get(admission.nodeId) : undefined;
       if (remembered === undefined || host.txStatus(remembered) !== 'Committed') {
-        const alone = admission.info.status === 'Trusted' && joinQuorum(host, admission.others.map((peer) => peer.node_id)).kind === 'alone';
+        const alone = trusted && joinQuorum(host, admission.others.map((peer) => peer.node_id)).kind === 'alone';
         const settled = await settleJoin(host, proof, alone, commitTimeoutMs);
         if (!settled.ok) {
           throw new ApiError('ServiceUnavailable',
             `the join of node ${admission.nodeId} (transaction ${formatTxId(proof)}) is not settled: ${settled.detail}. ` +
               'Nothing secret was sent; ask again with the same key and the answer comes once the join commits');
         }
-        if (settled.how === 'committed') remember(settledJoins, admission.nodeId, proof);
+        if (trusted && settled.how === 'committed') remember(settledJoins, admission.nodeId, proof);
       }
       return { body: joinResponse(admission, host) };
     },

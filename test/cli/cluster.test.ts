@@ -3,7 +3,8 @@
 // builds on the state the one before left, and the majority must hold until the last):
 // writes through every node (two of them forwarded) commit and read back everywhere; the
 // nodes agree on the primary and the commit seqno; a SIGSTOPped backup catches up after
-// SIGCONT; a fourth node joins the running service and catches up; the primary is killed
+// SIGCONT; a fourth node joins the running (open) service, is trusted by the members'
+// vote, and catches up; the primary is killed
 // with SIGKILL under load, a new one is elected, writes resume at once (requests a backup
 // had forwarded to the dead primary fail as soon as the new primary is known), nothing
 // acknowledged and committed is lost, the dead node's ledger verifies, and the sandbox
@@ -34,6 +35,7 @@ import {
   type ClusterNode,
   type NodeState,
 } from './cluster-fixture.js';
+import { Governor } from './governance-fixture.js';
 
 const READY_LINE = /^Press Ctrl-C to stop\.$/m;
 /** Generous on a loaded 2-core machine: three nodes generate keys and join one by one. */
@@ -262,6 +264,15 @@ describe('a 3-node sandbox as real processes', { timeout: 150_000 }, () => {
     });
     const startedAt = Date.now();
     const child = (joiner = startNodeProcess('join', files.config, files.log));
+    // The sandbox opened its service, so the newcomer is Pending until members trust it.
+    const governor = Governor.connect(workspace, target.rpc, serviceCertificate);
+    try {
+      await governor.trust(await governor.pendingNode(30_000, () => {
+        if (child.exitCode !== null || child.signalCode !== null) assert.fail(`${files.name} exited (${child.exitCode ?? child.signalCode}):\n${logTail(files.directory)}`);
+      }));
+    } finally {
+      await governor.close();
+    }
     const rpc = await eventually(`${files.name} writes its address`, 30_000, async () => {
       if (child.exitCode !== null || child.signalCode !== null) assert.fail(`${files.name} exited (${child.exitCode ?? child.signalCode}):\n${logTail(files.directory)}`);
       if (!existsSync(files.rpcAddressFile)) return new NotYet('no rpc_address.json yet');

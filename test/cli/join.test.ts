@@ -3,8 +3,9 @@
 // its backups frozen with SIGSTOP so that nothing can commit. A join request, sent the
 // way `coco node join` sends it, gets no secrets while its join cannot commit: a 503
 // saying to ask again. Asking again with the same key once the backups are back gets the
-// answer, and again the same answer (idempotent). A real `coco node join` started during
-// the freeze keeps asking and joins once it can.
+// answer (Pending, no secrets: the sandbox opened the service); once members trust the
+// node, the secrets, and again the same answer (idempotent). A real `coco node join`
+// started during the freeze keeps asking and joins once it is trusted too.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { createCertificateSigningRequest, createSelfSignedCertificate } from '..
 import { measureCode } from '../../src/node/attestation/measure-code.js';
 import { produceAttestation } from '../../src/node/attestation/produce-attestation.js';
 import { eventually, isRunning, logTail, networkPids, nodeState, NotYet, readNetwork, SandboxProcess, signal, startNodeProcess, type ClusterNode } from './cluster-fixture.js';
+import { Governor } from './governance-fixture.js';
 
 const READY_LINE = /^Press Ctrl-C to stop\.$/m;
 const SANDBOX_READY_TIMEOUT_MS = 45_000;
@@ -139,11 +141,28 @@ describe('joining waits for the join to commit', { timeout: 120_000 }, () => {
     const resumedAt = Date.now();
 
     // The same key again: the join (the first one, or a new one if that was rolled back) is answered once it commits.
-    const joined = await eventually('the join is answered', 20_000, async () => {
+    // The sandbox opened its service, so that answer is Pending, still without secrets.
+    const pending = await eventually('the join is answered', 20_000, async () => {
       const again = await asker.ask();
       return again.status === 200 ? again.body as JoinAnswer : new NotYet(`${again.status} ${JSON.stringify(again.body)}`);
     }, 200);
     t.diagnostic(`first answer after ${waitedMs} ms; the join answered ${Date.now() - resumedAt} ms after the backups resumed`);
+    assert.deepEqual(pending, { status: 'Pending', node_id: asker.nodeId });
+
+    // Members trust both newcomers; then the answer carries the secrets.
+    const governor = Governor.connect(workspace, primary.rpc, serviceCertificate);
+    try {
+      await governor.trust(asker.nodeId);
+      await governor.trust(await governor.pendingNode(20_000, () => {
+        if (child.exitCode !== null || child.signalCode !== null) assert.fail(`${files.name} exited (${child.exitCode ?? child.signalCode}):\n${logTail(files.directory)}`);
+      }));
+    } finally {
+      await governor.close();
+    }
+    const joined = await eventually('the trusted join is answered', 20_000, async () => {
+      const again = await asker.ask();
+      return again.status === 200 && (again.body as JoinAnswer).status === 'Trusted' ? again.body as JoinAnswer : new NotYet(`${again.status} ${JSON.stringify(again.body)}`);
+    }, 200);
     assert.equal(joined.status, 'Trusted');
     assert.equal(joined.node_id, asker.nodeId);
     assert.ok(joined.service_key?.includes('PRIVATE KEY') === true && joined.ledger_secret !== undefined, 'the answer carries the secrets');

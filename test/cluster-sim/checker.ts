@@ -21,6 +21,7 @@ import type { Entry } from '../../src/consensus/messages.js';
 import type { RaftNode } from '../../src/consensus/raft-node.js';
 import type { Store } from '../../src/kv/store.js';
 import type { ChunkedLedger } from '../../src/ledger/chunked-ledger.js';
+import { decodeEntryHeader } from '../../src/ledger/entry.js';
 import { entryLeafComponents } from '../../src/ledger/leaf.js';
 import { verifyReceipt } from '../../src/ledger/receipt.js';
 import type { TxHistory } from '../../src/ledger/tx-history.js';
@@ -46,7 +47,11 @@ export interface CheckerStats {
 }
 
 interface NodeRecord {
-  /** Raft log entries already checked, by index: entries are immutable, so the same object needs no second look. */
+  /**
+   * Raft log entries already checked, by index: entries are immutable, so the same object
+   * needs no second look. Where consensus had compacted an entry before the checker saw
+   * it, the entry is rebuilt from the ledger's bytes and consensus's TxId.
+   */
   checked: Entry[];
   /** How much of this incarnation's log was checked against the committed log. */
   checkedCommitted: number;
@@ -61,6 +66,8 @@ interface NodeRecord {
 
 /** Transaction ids whose status is checked on every node, per step. */
 const statusChecksPerStep = 4;
+/** Compacted seqnos whose TxId is checked again, per observation. */
+const compactedChecksPerObservation = 2;
 
 export class Checker {
   readonly stats: CheckerStats = { pendingToUnknown: 0, finalForgottenOnRestart: 0, stateDigests: 0, receiptsVerified: 0 };
@@ -79,6 +86,7 @@ export class Checker {
   /** Transactions the simulated clients and governance ran, for status and receipt checks. */
   readonly #txIds: TxId[] = [];
   #statusCursor = 0;
+  #observations = 0;
 
   constructor(serviceCertificate: string, random: () => number) {
     this.#serviceCertificate = serviceCertificate;
@@ -123,10 +131,11 @@ export class Checker {
     assert(commitSeqno >= record.lastCommitSeqno, `${label}: commit seqno went back from ${record.lastCommitSeqno} to ${commitSeqno}`);
     assert(commitSeqno <= last && commitSeqno === raft.commitSeqno, `${label}: commit seqno ${commitSeqno} (consensus ${raft.commitSeqno}) past the log's ${last}`);
     assert(last >= record.commitFloor, `${label} lost committed entries: log ends at ${last}, it had committed ${record.commitFloor}`);
+    const committedBefore = record.lastCommitSeqno;
     record.lastCommitSeqno = commitSeqno;
-    this.#checkLog(label, record, raft.entries, ledger);
+    this.#checkLog(label, record, raft, ledger, committedBefore);
     for (; record.checkedCommitted < commitSeqno; record.checkedCommitted++) {
-      const entry = raft.entries[record.checkedCommitted] as Entry;
+      const entry = record.checked[record.checkedCommitted] as Entry;
       this.#committedAt(label, entry.seqno, keyOf(entry));
     }
     record.commitFloor = Math.max(record.commitFloor, commitSeqno);
@@ -230,19 +239,37 @@ export class Checker {
 
   /**
    * Checks the entries that changed since the last look. A log only loses or gains a
-   * suffix, so the unchanged part is the longest prefix of still-identical objects.
+   * suffix, so the unchanged part is the longest prefix of still-identical objects. Entries
+   * compaction dropped from memory (only committed ones: asserted) cannot be compared so:
+   * those committed at the last look cannot have changed and stay checked (a few of their
+   * TxIds are checked again each time, as later compactions and rollbacks must leave them
+   * alone); later ones, which may have been rolled back, replaced, committed and compacted
+   * since, are checked again. An entry no longer in memory is read from the ledger, with
+   * consensus's TxId for it.
    */
-  #checkLog(label: string, record: NodeRecord, entries: readonly Entry[], ledger: ChunkedLedger): void {
-    let same = Math.min(entries.length, record.checked.length);
-    while (same > 0 && entries[same - 1] !== record.checked[same - 1]) same--;
+  #checkLog(label: string, record: NodeRecord, raft: RaftNode, ledger: ChunkedLedger, committedBefore: number): void {
+    const last = raft.lastTxId.seqno;
+    const firstInMemory = raft.firstSeqnoInMemory;
+    assert(firstInMemory <= raft.commitSeqno + 1, `${label}: consensus dropped uncommitted entries from memory (holds ${firstInMemory}..${last}, commit ${raft.commitSeqno})`);
+    let same = Math.min(last, record.checked.length);
+    while (same > 0 && (same >= firstInMemory ? raft.entryAt(same) !== record.checked[same - 1] : same > committedBefore)) same--;
     record.checked.length = same;
-    for (let index = same; index < entries.length; index++) {
-      const entry = entries[index] as Entry;
+    const compacted = same + 1 < firstInMemory ? ledger.readRange(same + 1, firstInMemory - 1) : [];
+    for (let seqno = same + 1; seqno <= last; seqno++) {
+      let entry = raft.entryAt(seqno);
+      if (entry === undefined) {
+        const stored = compacted[seqno - same - 1];
+        const view = raft.txIdAt(seqno)?.view;
+        assert(stored !== undefined && view !== undefined && decodeEntryHeader(stored.entry).view === view,
+          `${label}: the ledger's entry at ${seqno} is not of view ${view}, as consensus says`);
+        entry = { view, seqno, isSignature: stored.isSignature, data: stored.entry };
+      } else {
+        const stored = ledger.read(seqno);
+        assert(stored !== undefined && Buffer.compare(stored.entry, entry.data) === 0 && stored.isSignature === entry.isSignature,
+          `${label}: the ledger's entry at ${seqno} differs from consensus's ${keyOf(entry)}`);
+      }
       const key = keyOf(entry);
-      const prevView = entries[index - 1]?.view ?? 0;
-      const stored = ledger.read(entry.seqno);
-      assert(stored !== undefined && Buffer.compare(stored.entry, entry.data) === 0 && stored.isSignature === entry.isSignature,
-        `${label}: the ledger's entry at ${entry.seqno} differs from consensus's ${key}`);
+      const prevView = record.checked[seqno - 2]?.view ?? 0;
       const known = this.#entries.get(key);
       if (known === undefined) {
         this.#entries.set(key, { data: entry.data, prevView });
@@ -252,6 +279,10 @@ export class Checker {
       }
       if (entry.seqno <= record.commitFloor) this.#committedAt(label, entry.seqno, key);
       record.checked.push(entry);
+    }
+    for (let check = 0; check < compactedChecksPerObservation && firstInMemory > 1; check++) {
+      const seqno = 1 + ((this.#observations++ * 7919) % (firstInMemory - 1));
+      assert.equal(raft.txIdAt(seqno)?.view, record.checked[seqno - 1]?.view, `${label}: compacted seqno ${seqno} changed its view`);
     }
   }
 

@@ -51,7 +51,10 @@ async function firstFailing(options: (seed: number) => ClusterSimulationOptions)
 describe('cluster simulation', () => {
   test(`${SEEDS} seeds (odd: 3 nodes, even: 5) keep every invariant under faults and converge once healed`, async (t) => {
     const failures: string[] = [];
-    const seen = { genesis: 0, 'one-by-one': 0, churn: 0, tornTails: 0, crashes: 0, views: 0, receipts: 0, writesRefusedAtLimit: 0, pendingToUnknown: 0, finalForgottenOnRestart: 0 };
+    const seen = {
+      genesis: 0, 'one-by-one': 0, churn: 0, tornTails: 0, crashes: 0, views: 0, receipts: 0, writesRefusedAtLimit: 0, pendingToUnknown: 0, finalForgottenOnRestart: 0,
+      compacting: 0, readingFromLedger: 0, entriesReadFromLedger: 0,
+    };
     for (const result of await runSeeds({ first: 1, count: SEEDS })) {
       if (!result.ok) {
         failures.push(`${result.error} (replay: npm run sim -- --seed ${result.seed})`);
@@ -66,6 +69,9 @@ describe('cluster simulation', () => {
       seen.writesRefusedAtLimit += stats.writesRefusedAtLimit;
       seen.pendingToUnknown += stats.pendingToUnknown;
       seen.finalForgottenOnRestart += stats.finalForgottenOnRestart;
+      if (stats.entriesInMemoryMax !== undefined) seen.compacting++;
+      if (stats.entriesReadFromLedger > 0) seen.readingFromLedger++;
+      seen.entriesReadFromLedger += stats.entriesReadFromLedger;
     }
     assert.deepEqual(failures, []);
     t.diagnostic(`seen: ${JSON.stringify(seen)}`);
@@ -74,6 +80,19 @@ describe('cluster simulation', () => {
     assert(seen.tornTails > 0 && seen.crashes > SEEDS && seen.views > 1.5 * SEEDS && seen.receipts > 5 * SEEDS, `faults: ${JSON.stringify(seen)}`);
     assert(seen.writesRefusedAtLimit > 0, `no primary reached the uncommitted-entries limit: ${JSON.stringify(seen)}`);
     assert(seen.pendingToUnknown > 0 && seen.finalForgottenOnRestart > 0, `the status exceptions docs/consistency.md allows never happened: ${JSON.stringify(seen)}`);
+    assert(seen.compacting > SEEDS / 3 && seen.readingFromLedger > SEEDS / 6, `too few seeds caught backups up from the ledger: ${JSON.stringify(seen)}`);
+  });
+
+  test('compaction changes nothing but where entries come from: a seed runs the same with a window of 1 as with the default', async () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const nodeCount = 3 + (seed % 2) * 2;
+      const whole = await run({ seed, nodeCount, entriesInMemoryMax: 'default' });
+      const compacted = await run({ seed, nodeCount, entriesInMemoryMax: 1 });
+      assert(whole.ok && compacted.ok, `seed ${seed}: ${whole.ok ? '' : whole.error} ${compacted.ok ? '' : compacted.error}`);
+      assert(compacted.stats.entriesReadFromLedger > 0, `seed ${seed} never read from a ledger`);
+      const strip = ({ entriesInMemoryMax: _window, entriesReadFromLedger: _read, ...rest }: typeof whole.stats): object => rest;
+      assert.deepEqual(strip(compacted.stats), strip(whole.stats), `seed ${seed} ran differently with compaction`);
+    }
   });
 
   test('replays: one seed gives the same run twice, in this thread or a worker', async () => {

@@ -16,6 +16,11 @@
 // and crashes right after a vote is persisted, restarted at once. A liveness phase heals
 // everything, restarts every crashed node, trusts every node, and demands that all nodes
 // converge on one committed log and one state, with a new transaction committed.
+//
+// Consensus reads compacted entries back from each node's ledger (ledger-entry-source.ts),
+// as a real node does; for half the seeds its in-memory window is 1-8 entries, so backups
+// that fall behind are caught up from the ledger, and restarts keep only the window of
+// the replayed log (a seed's other draws do not depend on this one).
 import assert from 'node:assert/strict';
 import { RaftNode, type RaftNodeOptions } from '../../src/consensus/raft-node.js';
 import type { Entry } from '../../src/consensus/messages.js';
@@ -27,9 +32,10 @@ import { ChunkedLedger } from '../../src/ledger/chunked-ledger.js';
 import { entryWriteSet } from '../../src/ledger/entry.js';
 import { LedgerSecret } from '../../src/ledger/ledger-secret.js';
 import { MemoryLedgerFiles } from '../../src/ledger/memory-ledger-files.js';
-import { signatureRecordOf, type NodeSigner, type SignatureRecord } from '../../src/ledger/signature.js';
+import type { NodeSigner, SignatureRecord } from '../../src/ledger/signature.js';
 import { TxHistory } from '../../src/ledger/tx-history.js';
 import { formatTxId, type TxId } from '../../src/ledger/tx-id.js';
+import { ledgerEntrySource } from '../../src/node/ledger-entry-source.js';
 import { Replica } from '../../src/node/replica.js';
 import { seededRandom } from '../support/seeded-random.js';
 import { Checker, type CheckerStats, type ReplicaParts } from './checker.js';
@@ -51,6 +57,8 @@ export interface ClusterSimulationOptions {
   readonly livenessStepsMax?: number;
   /** Instead of drawing it from the seed. */
   readonly membership?: Membership;
+  /** Instead of drawing it from the seed: a compaction window, or 'default' (limits.ts). */
+  readonly entriesInMemoryMax?: number | 'default';
   /** To plant a bug: build Raft nodes some other way. */
   readonly makeRaft?: (options: RaftNodeOptions) => RaftNode;
   /** To plant a bug: build stores some other way. */
@@ -73,6 +81,10 @@ export interface ClusterSimulationStats extends CheckerStats {
   writesRefusedAtLimit: number;
   /** Restarts whose ledger ended in a torn frame that ChunkedLedger.open cut. */
   tornTails: number;
+  /** RaftNode's entriesInMemoryMax: 1-8 for half the seeds, else the default (limits.ts). */
+  entriesInMemoryMax: number | undefined;
+  /** Entries primaries read back from their ledgers for backups, compaction having dropped them from memory. */
+  entriesReadFromLedger: number;
   messages: number;
   messagesLost: number;
   livenessSteps: number;
@@ -160,7 +172,12 @@ class ClusterSimulation {
     const membership = options.membership ?? (roll < 0.35 ? 'genesis' : roll < 0.7 ? 'one-by-one' : 'churn');
     this.#stats = {
       membership, clientTx: 0, membershipTx: 0, crashes: 0, tornCrashes: 0, lostBytes: 0, writesRefusedAtLimit: 0, tornTails: 0, livenessSteps: 0,
+      entriesInMemoryMax: undefined, entriesReadFromLedger: 0,
     };
+    // Its own stream, so that the rest of a seed's run draws as it did before compaction.
+    const compactionRandom = seededRandom(options.seed ^ 0x3c3c3c3c);
+    const window = options.entriesInMemoryMax ?? (compactionRandom() < 0.5 ? 'default' : 1 + Math.floor(compactionRandom() * 8));
+    if (window !== 'default') this.#stats.entriesInMemoryMax = window;
     this.#network = new Network(this.#random, {
       dropRate: this.#random() * 0.15,
       duplicateRate: this.#random() * 0.1,
@@ -242,9 +259,9 @@ class ClusterSimulation {
   #startService(): void {
     const first = this.#nodes[0] as SimNode;
     this.#checker.started(first.label);
-    const options: RaftNodeOptions = { ...this.#raftOptions(first), bootstrap: true };
-    const raft = this.#options.makeRaft?.(options) ?? new RaftNode(options);
     const ledger = ChunkedLedger.open(first.files, { chunkBytesTarget: this.#chunkBytesTarget }).ledger;
+    const options: RaftNodeOptions = { ...this.#raftOptions(first, ledger), bootstrap: true };
+    const raft = this.#options.makeRaft?.(options) ?? new RaftNode(options);
     const parts = this.#assemble(first, raft, ledger, this.#newStore(), new TxHistory(new LedgerSecret(this.#secretBytes)), []);
     const genesis = parts.store.begin({ privileged: true });
     for (const node of this.#stats.membership === 'genesis' ? this.#nodes : [first]) genesis.map<string, NodeInfo>(NODES_MAP).set(node.signer.nodeId, this.#nodeInfo(node, 'Trusted'));
@@ -261,6 +278,8 @@ class ClusterSimulation {
    * Starts a node from what it has durably, as a restarted process would: the ledger
    * (ChunkedLedger.open cuts a torn tail) replayed into a fresh history and store, and the
    * Raft state from the hard-state record, the ledger's entries and its commit marker.
+   * Consensus reads the replayed entries one by one as they are made (a generator), and
+   * keeps only its window of them.
    */
   #boot(node: SimNode): void {
     this.#checker.started(node.label);
@@ -268,32 +287,41 @@ class ClusterSimulation {
     if (recovery.truncatedTail !== undefined) this.#stats.tornTails++;
     const store = this.#newStore();
     const history = new TxHistory(new LedgerSecret(this.#secretBytes));
-    const log: Entry[] = [];
     const signatures: SignatureRecord[] = [];
-    for (const { seqno, entry, isSignature } of ledger.entries()) {
-      const decoded = history.recordEntry(entry);
-      const writeSet = entryWriteSet(decoded);
-      store.apply(writeSet);
-      const configuration = configurationChange(store, writeSet);
-      const { view } = decoded.header;
-      log.push(configuration === undefined ? { view, seqno, isSignature, data: entry } : { view, seqno, isSignature, data: entry, configuration });
-      if (isSignature) signatures.push(signatureRecordOf(decoded));
+    function* replay(): Generator<Entry> {
+      for (const { seqno, entry, isSignature } of ledger.entries()) {
+        const recorded = history.recordEntry(entry);
+        const writeSet = entryWriteSet(recorded);
+        store.apply(writeSet);
+        const configuration = configurationChange(store, writeSet);
+        const { view } = recorded.header;
+        if (recorded.signature !== undefined) signatures.push(recorded.signature);
+        yield configuration === undefined ? { view, seqno, isSignature, data: entry } : { view, seqno, isSignature, data: entry, configuration };
+      }
     }
-    store.compact(ledger.commitSeqno);
     const { view, votedFor } = node.hardState;
-    const options: RaftNodeOptions = { ...this.#raftOptions(node), persisted: { view, votedFor, log, commitSeqno: ledger.commitSeqno } };
+    const options: RaftNodeOptions = { ...this.#raftOptions(node, ledger), persisted: { view, votedFor, log: replay(), commitSeqno: ledger.commitSeqno } };
     const raft = this.#options.makeRaft?.(options) ?? new RaftNode(options);
+    assert(store.version === ledger.lastSeqno, `${node.label}: consensus did not read the whole ledger at restart`);
+    store.compact(ledger.commitSeqno);
     this.#assemble(node, raft, ledger, store, history, signatures);
     this.#drain(node);
   }
 
-  #raftOptions(node: SimNode): RaftNodeOptions {
+  #raftOptions(node: SimNode, ledger: ChunkedLedger): RaftNodeOptions {
+    const readFromLedger = ledgerEntrySource(ledger);
     return {
       id: node.signer.nodeId,
       initialConfiguration: node.initialConfiguration,
       electionTimeoutTicks,
       heartbeatTicks,
       random: seededRandom(Math.floor(this.#random() * 2 ** 32)),
+      readEntries: (from, to, bytesMax) => {
+        const entries = readFromLedger(from, to, bytesMax);
+        this.#stats.entriesReadFromLedger += entries.length;
+        return entries;
+      },
+      ...(this.#stats.entriesInMemoryMax === undefined ? {} : { entriesInMemoryMax: this.#stats.entriesInMemoryMax }),
       ...(this.#uncommittedEntriesMax === undefined ? {} : { uncommittedEntriesMax: this.#uncommittedEntriesMax }),
     };
   }

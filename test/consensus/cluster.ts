@@ -1,6 +1,7 @@
-// A hand-driven cluster for scenario tests: every Ready is handled at once (entries kept,
-// messages queued, until hasReady() is false), and the test decides what is delivered and
-// when.
+// A hand-driven cluster for scenario tests: every Ready is handled at once (entries kept
+// on the node's "disk", messages queued, until hasReady() is false), and the test decides
+// what is delivered and when. A node set up with entriesInMemoryMax compacts its log and
+// reads compacted entries back from its disk, as a replica reads its ledger.
 import { RaftNode, type RaftNodeOptions } from '../../src/consensus/raft-node.js';
 import type { Entry, Envelope } from '../../src/consensus/messages.js';
 import type { Ready } from '../../src/consensus/ready.js';
@@ -11,11 +12,26 @@ export interface NodeSetup {
   /** Defaults to every node the cluster was built with. */
   readonly initialConfiguration?: readonly string[];
   readonly bootstrap?: true;
+  /** Compact the log to this window, reading compacted entries back from the node's disk. */
+  readonly entriesInMemoryMax?: number;
+}
+
+/** One call of a node's readEntries. */
+export interface EntryRead {
+  readonly node: string;
+  readonly from: number;
+  readonly to: number;
+  readonly bytesMax: number;
+  readonly returned: number;
 }
 
 export class Cluster {
   readonly nodes = new Map<string, RaftNode>();
   readonly readies = new Map<string, Ready[]>();
+  /** What each node persisted (Ready steps 1 and 2): its durable log. */
+  readonly disks = new Map<string, Entry[]>();
+  /** Every readEntries call, oldest first. */
+  readonly reads: EntryRead[] = [];
   queue: Envelope[] = [];
   /** Nodes whose messages, both ways, are dropped. */
   readonly isolated = new Set<string>();
@@ -26,6 +42,7 @@ export class Cluster {
 
   /** Starts a node; a joining node has `initialConfiguration: []` and no persisted state. */
   add(id: string, setup: NodeSetup & { readonly initialConfiguration: readonly string[] }): RaftNode {
+    const disk = [...(setup.persisted?.log ?? [])];
     const node = new RaftNode({
       id,
       initialConfiguration: setup.initialConfiguration,
@@ -34,10 +51,29 @@ export class Cluster {
       random: setup.random ?? (() => 0.5),
       persisted: setup.persisted,
       bootstrap: setup.bootstrap,
+      ...(setup.entriesInMemoryMax === undefined ? {} : {
+        entriesInMemoryMax: setup.entriesInMemoryMax,
+        readEntries: (from: number, to: number, bytesMax: number) => this.#readDisk(id, from, to, bytesMax),
+      }),
     });
     this.nodes.set(id, node);
     this.readies.set(id, []);
+    this.disks.set(id, disk);
     return node;
+  }
+
+  /** A ledger's answer: the entries' bytes, views and signature flags, no configurations; cut at bytesMax. */
+  #readDisk(id: string, from: number, to: number, bytesMax: number): Entry[] {
+    const disk = this.disks.get(id) ?? [];
+    const entries: Entry[] = [];
+    let bytes = 0;
+    for (const { view, seqno, isSignature, data } of disk.slice(from - 1, to)) {
+      if (entries.length > 0 && bytes + data.byteLength > bytesMax) break;
+      bytes += data.byteLength;
+      entries.push({ view, seqno, isSignature, data });
+    }
+    this.reads.push({ node: id, from, to, bytesMax, returned: entries.length });
+    return entries;
   }
 
   node(id: string): RaftNode {
@@ -54,6 +90,12 @@ export class Cluster {
       const ready = node.ready();
       handled.push(ready);
       this.readies.get(id)?.push(ready);
+      const disk = this.disks.get(id) ?? [];
+      if (ready.rolledBackTo !== undefined) disk.length = Math.min(disk.length, ready.rolledBackTo);
+      for (const persisted of ready.entriesToPersist) {
+        if (persisted.seqno !== disk.length + 1) throw new Error(`${id} persisted ${persisted.seqno} after ${disk.length}`);
+        disk.push(persisted);
+      }
       this.queue.push(...ready.messages);
       node.advance();
     }

@@ -41,7 +41,7 @@ describe('Raft thesis §4 membership changes', () => {
     assert.deepEqual(cluster.node('n0').peers, ['n1', 'n2', 'n3'], 'the primary replicates to the new node at once');
     cluster.propose('n0', true, 'sig');
     cluster.settle('n0');
-    assert.deepEqual(txIds(joiner.entries), ['1.1', '1.2', '1.3'], 'caught up from an empty log');
+    assert.deepEqual(txIds(joiner.entriesFrom(1)), ['1.1', '1.2', '1.3'], 'caught up from an empty log');
     assert.equal(joiner.commitSeqno, 3);
     for (const id of [...three, 'n3']) {
       assert.deepEqual(cluster.node(id).activeConfigurations, [['n0', 'n1', 'n2', 'n3']], `${id}: the old configuration is forgotten once the new one commits`);
@@ -108,7 +108,7 @@ describe('Raft thesis §4 membership changes', () => {
     cluster.propose('n0', false, 'replace n1 and n2', ['n0', 'n3', 'n4']);
     cluster.propose('n0', true, 'sig');
     cluster.settle('n0');
-    for (const id of ['n3', 'n4']) assert.deepEqual(txIds(cluster.node(id).entries), ['1.1', '1.2', '1.3'], `${id} holds the signature`);
+    for (const id of ['n3', 'n4']) assert.deepEqual(txIds(cluster.node(id).entriesFrom(1)), ['1.1', '1.2', '1.3'], `${id} holds the signature`);
     assert.equal(cluster.node('n0').commitSeqno, 1, 'all of the new configuration holds it, but only n0 of the old');
     cluster.isolated.delete('n1');
     cluster.settle('n0');
@@ -134,7 +134,7 @@ describe('Raft thesis §4 membership changes', () => {
     assert.equal(cluster.node('n2').role, 'primary');
     cluster.propose('n2', true, 'sig');
     cluster.deliverAll();
-    assert.deepEqual(txIds(n1.entries), ['1.1', '2.2']);
+    assert.deepEqual(txIds(n1.entriesFrom(1)), ['1.1', '2.2']);
     assert.deepEqual(n1.activeConfigurations, [three], 'the configuration went with its entry');
     assert(cluster.readies.get('n1')?.some((ready) => ready.rolledBackTo === 1));
     assert.deepEqual(n1.peers, ['n0', 'n2']);
@@ -142,7 +142,7 @@ describe('Raft thesis §4 membership changes', () => {
     cluster.isolated.delete('n0');
     cluster.settle('n2');
     assert.deepEqual(cluster.node('n0').activeConfigurations, [three]);
-    assert.deepEqual(txIds(cluster.node('n0').entries), ['1.1', '2.2']);
+    assert.deepEqual(txIds(cluster.node('n0').entriesFrom(1)), ['1.1', '2.2']);
   });
 
   test('a node in no active configuration does not campaign, and takes appends from any primary', () => {
@@ -174,7 +174,7 @@ describe('Raft thesis §4 membership changes', () => {
     cluster.propose('n0', true, 'sig');
     cluster.deliverAll();
     // n0 crashes before either joiner hears from it: it needs one of their votes.
-    const persisted = { view: 1, votedFor: 'n0', log: [...cluster.node('n0').entries], commitSeqno: 2 };
+    const persisted = { view: 1, votedFor: 'n0', log: cluster.node('n0').entriesFrom(1), commitSeqno: 2 };
     cluster.add('n0', { initialConfiguration: ['n0'], persisted });
     assert.deepEqual(cluster.node('n0').activeConfigurations, [['n0'], three]);
     cluster.isolated.clear();
@@ -201,7 +201,7 @@ describe('Raft thesis §4 membership changes', () => {
     const retired = cluster.node('n0');
     assert.equal(retired.role, 'backup');
     assert.equal(retired.commitSeqno, 4);
-    assert.deepEqual(txIds(retired.entries), ['1.1', '1.2', '1.3', '1.4', '1.5']);
+    assert.deepEqual(txIds(retired.entriesFrom(1)), ['1.1', '1.2', '1.3', '1.4', '1.5']);
     const n1 = cluster.node('n1');
     assert.deepEqual(n1.activeConfigurations, [['n0'], ['n1', 'n2']], 'n1 has not heard that the change committed');
     assert.equal(n1.commitSeqno, 2);
@@ -214,7 +214,7 @@ describe('Raft thesis §4 membership changes', () => {
     assert.deepEqual(n1.activeConfigurations, [['n1', 'n2']]);
     cluster.propose('n1', true, 'sig');
     cluster.settle('n1');
-    assert.deepEqual(txIds(cluster.node('n2').entries), ['1.1', '1.2', '1.3', '1.4', '2.5']);
+    assert.deepEqual(txIds(cluster.node('n2').entriesFrom(1)), ['1.1', '1.2', '1.3', '1.4', '2.5']);
   });
 });
 
@@ -303,7 +303,7 @@ describe('bootstrap and persisted self-match', () => {
     const retired = cluster.node('n0');
     assert.equal(retired.role, 'backup', 'n0 left the configuration and retired');
     assert.equal(retired.commitSeqno, 6);
-    const persisted = { view: 1, votedFor: undefined, log: [...cluster.node('n1').entries], commitSeqno: 0 };
+    const persisted = { view: 1, votedFor: undefined, log: cluster.node('n1').entriesFrom(1), commitSeqno: 0 };
     assert.equal(persisted.log.length, 6);
     const n1 = cluster.add('n1', { initialConfiguration: [], persisted });
     assert.deepEqual(n1.activeConfigurations, [['n0'], ['n0', 'n1'], ['n1']]);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { hasMajority } from '../../src/consensus/configuration.js';
 import { RaftNode } from '../../src/consensus/raft-node.js';
-import { runSimulation, type SimulationOptions } from './simulation.js';
+import { runSimulation, type SimulationOptions, type SimulationResult } from './simulation.js';
 
 const SEEDS = 500;
 
@@ -36,17 +36,39 @@ function firstFailing(options: (seed: number) => SimulationOptions): number | un
 }
 
 describe('simulation', () => {
-  test(`${SEEDS} seeds (odd: 3 nodes, even: 5; some change membership) keep safety under faults and converge once healed`, () => {
+  test(`${SEEDS} seeds (odd: 3 nodes, even: 5; some change membership) keep safety under faults and converge once healed`, (t) => {
     const failures: string[] = [];
     const changes = { static: 0, reconfigure: 0, bootstrap: 0 };
+    const compaction = { seeds: 0, readingBack: 0, entriesReadBack: 0 };
     for (let seed = 1; seed <= SEEDS; seed++) {
       const nodeCount = seed % 2 === 1 ? 3 : 5;
       const result = runSimulation({ seed, nodeCount });
-      if (!result.ok) failures.push(`seed ${seed} (runSimulation({ seed: ${seed}, nodeCount: ${nodeCount} })): ${result.error}`);
-      else changes[result.membership] += result.configurationChanges === 0 ? 0 : 1;
+      if (!result.ok) {
+        failures.push(`seed ${seed} (runSimulation({ seed: ${seed}, nodeCount: ${nodeCount} })): ${result.error}`);
+        continue;
+      }
+      changes[result.membership] += result.configurationChanges === 0 ? 0 : 1;
+      if (result.entriesInMemoryMax !== undefined) compaction.seeds++;
+      if (result.entriesReadBack > 0) compaction.readingBack++;
+      compaction.entriesReadBack += result.entriesReadBack;
     }
     assert.deepEqual(failures, []);
     assert(changes.reconfigure > SEEDS / 5 && changes.bootstrap > SEEDS / 10, `too few seeds changed membership: ${JSON.stringify(changes)}`);
+    // Compaction must be exercised, lagging nodes caught up from the disk, not just switched on.
+    assert(compaction.seeds > SEEDS / 3 && compaction.readingBack > SEEDS / 6, `too few seeds compacted and read back: ${JSON.stringify(compaction)}`);
+    t.diagnostic(`compaction: ${JSON.stringify(compaction)}`);
+  });
+
+  test('compaction changes nothing but where entries come from: a seed runs the same with a window of 1 as without compaction', () => {
+    const strip = ({ entriesInMemoryMax: _window, entriesReadBack: _read, ...rest }: Extract<SimulationResult, { ok: true }>): object => rest;
+    for (let seed = 1; seed <= 40; seed++) {
+      const nodeCount = seed % 2 === 1 ? 3 : 5;
+      const whole = runSimulation({ seed, nodeCount, entriesInMemoryMax: 'off' });
+      const compacted = runSimulation({ seed, nodeCount, entriesInMemoryMax: 1 });
+      assert(whole.ok && compacted.ok, `seed ${seed}: ${whole.ok ? '' : whole.error} ${compacted.ok ? '' : compacted.error}`);
+      assert(whole.entriesReadBack === 0 && compacted.entriesInMemoryMax === 1);
+      assert.deepEqual(strip(compacted), strip(whole), `seed ${seed} ran differently with compaction`);
+    }
   });
 
   test('kept seeds: runs that once found a bug', () => {

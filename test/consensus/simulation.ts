@@ -16,6 +16,11 @@
 // it does so only once it has moved by a number of entries, as a ledger's commit marker
 // (the end of its last committed chunk) does, so a restarted node may know less than it
 // did before its crash.
+//
+// For half the seeds the nodes compact their logs (raft-log.ts) to a window of 1-8
+// entries, and read compacted entries back from their "disk" (RaftNodeOptions.readEntries)
+// without the configurations, which consensus must put back. Drawn from a stream of its
+// own, it changes nothing else: the same seed makes the same run with or without it.
 import assert from 'node:assert/strict';
 import { RaftNode, type RaftNodeOptions } from '../../src/consensus/raft-node.js';
 import type { Entry, Message } from '../../src/consensus/messages.js';
@@ -31,6 +36,8 @@ export interface SimulationOptions {
   readonly livenessTicksMax?: number;
   /** Instead of drawing it from the seed. */
   readonly membership?: Membership;
+  /** Instead of drawing it from the seed: a compaction window, or 'off'. */
+  readonly entriesInMemoryMax?: number | 'off';
   /** To plant a bug: build nodes some other way. */
   readonly makeNode?: (options: RaftNodeOptions) => RaftNode;
 }
@@ -39,6 +46,10 @@ export type SimulationResult =
   | {
     readonly ok: true; readonly seed: number; readonly membership: Membership;
     readonly commitSeqno: number; readonly views: number; readonly configurationChanges: number;
+    /** The compaction window drawn for the seed; undefined: no compaction. */
+    readonly entriesInMemoryMax: number | undefined;
+    /** Entries primaries read back from a disk (readEntries) because compaction had dropped them. */
+    readonly entriesReadBack: number;
   }
   | { readonly ok: false; readonly seed: number; readonly error: string };
 
@@ -80,6 +91,8 @@ const extraNodesMax = 4;
 const configurationSizeMax = 5;
 /** Transaction ids whose status is checked on every node, per step. */
 const statusChecksPerStep = 3;
+/** Compacted seqnos whose TxId is checked against the disk, per node and step. */
+const compactedChecksPerStep = 2;
 
 const textDecoder = new TextDecoder();
 const textEncoder = new TextEncoder();
@@ -95,12 +108,12 @@ function keyOf(entry: Entry): string {
 }
 
 function txStatus(node: RaftNode, txId: TxId): TxStatus {
-  const localView = node.entries[txId.seqno - 1]?.view;
+  const localView = node.txIdAt(txId.seqno)?.view;
   const commitSeqno = node.commitSeqno;
   if (commitSeqno >= txId.seqno) return localView === txId.view ? 'Committed' : 'Invalid';
   if (localView === txId.view) return 'Pending';
   // A later view has committed past an entry of this view: this one can never commit.
-  const committedView = commitSeqno === 0 ? 0 : (node.entries[commitSeqno - 1]?.view ?? assert.fail('commit past the log'));
+  const committedView = node.txIdAt(commitSeqno)?.view ?? assert.fail('commit past the log');
   return committedView > txId.view ? 'Invalid' : 'Unknown';
 }
 
@@ -132,6 +145,9 @@ class Simulation {
   readonly #changeRate: number;
   /** The disk records a commit seqno only once it has moved this far (a ledger chunk); 1 for half the seeds. */
   readonly #commitMarkerEntries: number;
+  /** RaftNodeOptions.entriesInMemoryMax for every node; undefined (no compaction) for half the seeds. */
+  readonly #entriesInMemoryMax: number | undefined;
+  #entriesReadBack = 0;
   #group = new Map<string, number>();
   #healAt = 0;
   // What the invariants remember.
@@ -161,6 +177,9 @@ class Simulation {
     // Its own stream, so that the rest of a seed's run draws as it did without lagging markers.
     const lagRandom = seededRandom(options.seed ^ 0x5a5a5a5a);
     this.#commitMarkerEntries = lagRandom() < 0.5 ? 1 : 2 + Math.floor(lagRandom() * 40);
+    const compactionRandom = seededRandom(options.seed ^ 0x3c3c3c3c);
+    const window = options.entriesInMemoryMax ?? (compactionRandom() < 0.5 ? 'off' : 1 + Math.floor(compactionRandom() * 8));
+    this.#entriesInMemoryMax = window === 'off' ? undefined : window;
     if (this.#membership === 'bootstrap') {
       const id = this.#spawn();
       this.#start(id, [id], true);
@@ -186,6 +205,7 @@ class Simulation {
         return {
           ok: true, seed: this.options.seed, membership: this.#membership, commitSeqno: converged,
           views: this.#primaryOfView.size, configurationChanges: this.#configurationChanges,
+          entriesInMemoryMax: this.#entriesInMemoryMax, entriesReadBack: this.#entriesReadBack,
         };
       }
     }
@@ -225,6 +245,7 @@ class Simulation {
       random: seededRandom(Math.floor(this.#random() * 2 ** 32)),
       persisted: bootstrap ? undefined : { view: disk.view, votedFor: disk.votedFor, log: [...disk.log], commitSeqno: disk.commitSeqno },
       bootstrap: bootstrap ? true : undefined,
+      ...(this.#entriesInMemoryMax === undefined ? {} : { entriesInMemoryMax: this.#entriesInMemoryMax, readEntries: (from: number, to: number) => this.#readBack(disk, from, to) }),
     };
     const node = this.options.makeNode?.(nodeOptions) ?? new RaftNode(nodeOptions);
     const applied = disk.log.slice(0, disk.commitSeqno);
@@ -233,6 +254,17 @@ class Simulation {
       lastCommitSeqno: disk.commitSeqno, wasPrimary: false, checked: [], checkedCommitted: 0, finals: new Map(),
     });
     this.#handleReady(id);
+  }
+
+  /**
+   * A node's readEntries: from its disk, as a ledger would give them, without the
+   * configurations (consensus puts them back). Entries here are small: never cut by bytes.
+   */
+  #readBack(disk: Disk, from: number, to: number): Entry[] {
+    assert(from >= 1 && from <= to && to <= disk.log.length, `read back ${from}..${to} outside the disk's 1..${disk.log.length}`);
+    const entries = disk.log.slice(from - 1, to).map(({ view, seqno, isSignature, data }) => ({ view, seqno, isSignature, data }));
+    this.#entriesReadBack += entries.length;
+    return entries;
   }
 
   #step(faults: boolean): void {
@@ -274,8 +306,8 @@ class Simulation {
     const { node } = this.#sim(id);
     if (faults && this.#random() < this.#changeRate && node.activeConfigurations.length === 1) this.#changeConfiguration(id);
     if (faults && this.#random() < 0.3) this.#proposeOne(id, false);
-    const last = node.entries[node.entries.length - 1];
-    const unsigned = last === undefined || !last.isSignature || last.view !== node.view;
+    const lastSigned = node.lastSignedTxId;
+    const unsigned = lastSigned.seqno !== node.lastTxId.seqno || lastSigned.view !== node.view;
     if (unsigned && (!faults || this.#random() < 0.2)) this.#proposeOne(id, true);
     this.#handleReady(id);
   }
@@ -381,30 +413,44 @@ class Simulation {
   /**
    * Log matching (Raft §5.3) and committed entries never lost or changed, on every node, in
    * memory and on disk. Entries are immutable and shared, so one still the same object as
-   * at the last check has been checked already.
+   * at the last check has been checked already. Where compaction dropped an entry from
+   * memory (only at or below the commit seqno: asserted), the disk's copy is checked, and
+   * consensus's TxId for it; a few compacted TxIds per step are checked again, as later
+   * compactions and rollbacks must leave them alone.
    */
   #checkLogs(): void {
     for (const id of this.#ids) {
       const sim = this.#sim(id);
-      const entries = sim.node.entries;
+      const { node } = sim;
       const disk = sim.disk.log;
-      assert.equal(entries.length, disk.length, `${id}: the log in memory and on disk differ in length`);
-      assert(entries.length >= sim.checkedCommitted, `${id} lost committed seqno ${entries.length + 1}`);
-      for (let index = 0; index < entries.length; index++) {
-        const entry = entries[index] as Entry;
+      const last = node.lastTxId.seqno;
+      const firstInMemory = node.firstSeqnoInMemory;
+      assert.equal(last, disk.length, `${id}: the log in memory and on disk differ in length`);
+      assert(last >= sim.checkedCommitted, `${id} lost committed seqno ${last + 1}`);
+      assert(firstInMemory <= node.commitSeqno + 1, `${id} dropped uncommitted entries from memory: holds ${firstInMemory}..${last}, commit ${node.commitSeqno}`);
+      assert(this.#entriesInMemoryMax !== undefined || firstInMemory === 1, `${id} compacted without a window`);
+      for (let index = 0; index < last; index++) {
+        const inMemory = node.entryAt(index + 1);
+        const entry = inMemory ?? (disk[index] as Entry);
         if (entry === sim.checked[index]) continue;
-        assert(entry === disk[index], `${id}: the log in memory and on disk differ at seqno ${index + 1}`);
+        assert(inMemory === undefined ? index + 1 < firstInMemory : entry === disk[index], `${id}: the log in memory and on disk differ at seqno ${index + 1}`);
+        assert.equal(node.txIdAt(index + 1)?.view, entry.view, `${id}: consensus's TxId at seqno ${index + 1} differs from the entry's`);
         const created = this.#created.get(`${entry.view}.${entry.seqno}`);
         assert(created !== undefined, `${id} holds ${entry.view}.${entry.seqno}, which nobody proposed`);
         assert.equal(keyOf(entry), created.key, `${id} holds a different entry at ${entry.view}.${entry.seqno}`);
-        assert.equal(entries[index - 1]?.view ?? 0, created.prevView, `${id}: log matching fails before ${entry.view}.${entry.seqno}`);
+        assert.equal(node.txIdAt(index)?.view, created.prevView, `${id}: log matching fails before ${entry.view}.${entry.seqno}`);
         if (index < sim.checkedCommitted) assert.equal(keyOf(entry), this.#committed[index], `${id} changed committed seqno ${index + 1}`);
         sim.checked[index] = entry;
       }
-      sim.checked.length = entries.length;
-      const committed = Math.min(sim.node.commitSeqno, this.#committed.length);
+      sim.checked.length = last;
+      for (let check = 0; check < compactedChecksPerStep && firstInMemory > 1; check++) {
+        const seqno = 1 + ((this.#now * 7919 + check * 104_729) % (firstInMemory - 1));
+        const view = node.txIdAt(seqno)?.view;
+        assert(view === disk[seqno - 1]?.view && view === sim.checked[seqno - 1]?.view, `${id}: compacted seqno ${seqno} changed its TxId`);
+      }
+      const committed = Math.min(node.commitSeqno, this.#committed.length);
       for (; sim.checkedCommitted < committed; sim.checkedCommitted++) {
-        const entry = entries[sim.checkedCommitted] as Entry;
+        const entry = sim.checked[sim.checkedCommitted] as Entry;
         assert.equal(keyOf(entry), this.#committed[sim.checkedCommitted], `${id} changed committed seqno ${sim.checkedCommitted + 1}`);
       }
     }
