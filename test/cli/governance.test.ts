@@ -11,25 +11,19 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { keygen } from '../../src/cli/keygen-command.js';
 import { writeSandboxNodeConfig } from '../../src/cli/sandbox-node-config.js';
 import { CocoClient } from '../../src/client/index.js';
 import { certificateFingerprint } from '../../src/crypto/certificate.js';
-import { generateKeyPair, privateKeyToPem, publicKeyFingerprint } from '../../src/crypto/keys.js';
-import { createCertificateSigningRequest, createSelfSignedCertificate } from '../../src/crypto/x509.js';
 import { UNANIMITY_CONSTITUTION } from '../../src/gov/index.js';
-import { measureCode } from '../../src/node/attestation/measure-code.js';
-import { produceAttestation } from '../../src/node/attestation/produce-attestation.js';
 import { eventually, isRunning, logTail, networkPids, nodeState, NotYet, readNetwork, SandboxProcess, signal, startNodeProcess, type ClusterNode } from './cluster-fixture.js';
 import { Governor, ok, type GovNode, type Member } from './governance-fixture.js';
+import { TestJoiner } from './test-joiner.js';
 
 const READY_LINE = /^Press Ctrl-C to stop\.$/m;
 const SANDBOX_READY_TIMEOUT_MS = 45_000;
-/** The code the nodes run, as `coco node` measures it for its attestation. */
-const CODE_ROOT = fileURLToPath(new URL('../../src/', import.meta.url));
 
 describe('governance on a three-node sandbox', { timeout: 180_000 }, () => {
   const root = mkdtempSync(join(tmpdir(), 'coco-governance-'));
@@ -198,26 +192,15 @@ describe('governance on a three-node sandbox', { timeout: 180_000 }, () => {
 
 /** Asks to join through `rpc` as `coco node join` would, with a fresh key: the open service records it Pending. */
 async function pendingJoiner(rpc: string, serviceCertificate: string): Promise<{ nodeId: string; privateKey: string }> {
-  const keyPair = generateKeyPair('p384');
-  const nodeId = publicKeyFingerprint(keyPair.publicKey);
-  const now = Date.now();
-  const subjectName = `node ${nodeId.slice(0, 16)}`;
-  const certificate = await createSelfSignedCertificate({ subjectName, keyPair, validity: { notBefore: new Date(now - 3_600_000), notAfter: new Date(now + 3_600_000) } });
-  const body = {
-    certificate_signing_request: await createCertificateSigningRequest({ subjectName, keyPair }),
-    rpc_address: '127.0.0.1:1',
-    node_to_node_address: '127.0.0.1:2',
-    attestation: produceAttestation('virtual', keyPair.publicKey, measureCode(CODE_ROOT)),
-  };
-  const client = CocoClient.connect({ url: `https://${rpc}`, serviceCertificate, certificate, privateKey: privateKeyToPem(keyPair.privateKey), timeoutMs: 15_000 });
+  const joiner = await TestJoiner.connect(rpc, serviceCertificate);
   try {
-    const answer = await client.post('/node/join', body);
+    const answer = await joiner.ask();
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    assert.deepEqual(answer.body, { status: 'Pending', node_id: nodeId }, 'Pending, and no secrets');
+    assert.deepEqual(answer.body, { status: 'Pending', node_id: joiner.nodeId }, 'Pending, and no secrets');
   } finally {
-    await client.close();
+    await joiner.client.close();
   }
-  return { nodeId, privateKey: privateKeyToPem(keyPair.privateKey) };
+  return { nodeId: joiner.nodeId, privateKey: joiner.privateKey };
 }
 
 /**

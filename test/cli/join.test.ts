@@ -11,50 +11,18 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeSandboxNodeConfig } from '../../src/cli/sandbox-node-config.js';
-import { CocoClient, type CocoResponse } from '../../src/client/index.js';
-import { generateKeyPair, privateKeyToPem, publicKeyFingerprint } from '../../src/crypto/keys.js';
-import { createCertificateSigningRequest, createSelfSignedCertificate } from '../../src/crypto/x509.js';
-import { measureCode } from '../../src/node/attestation/measure-code.js';
-import { produceAttestation } from '../../src/node/attestation/produce-attestation.js';
+import { CocoClient } from '../../src/client/index.js';
 import { eventually, isRunning, logTail, networkPids, nodeState, NotYet, readNetwork, SandboxProcess, signal, startNodeProcess, type ClusterNode } from './cluster-fixture.js';
 import { Governor } from './governance-fixture.js';
+import { TestJoiner } from './test-joiner.js';
 
 const READY_LINE = /^Press Ctrl-C to stop\.$/m;
 const SANDBOX_READY_TIMEOUT_MS = 45_000;
 /** What the primary waits for a join to commit (src/rpc/join-endpoint.ts). */
 const JOIN_COMMIT_TIMEOUT_MS = 5_000;
-/** The code the nodes run, as `coco node` measures it for its attestation. */
-const CODE_ROOT = fileURLToPath(new URL('../../src/', import.meta.url));
-
-/** A node that asks to join as `coco node join` does, but whose answers the test reads. */
-class TestJoiner {
-  private constructor(readonly nodeId: string, readonly client: CocoClient, readonly body: unknown) {}
-
-  static async connect(rpc: string, serviceCertificate: string): Promise<TestJoiner> {
-    const keyPair = generateKeyPair('p384');
-    const nodeId = publicKeyFingerprint(keyPair.publicKey);
-    const now = Date.now();
-    const subjectName = `node ${nodeId.slice(0, 16)}`;
-    const certificate = await createSelfSignedCertificate({ subjectName, keyPair, validity: { notBefore: new Date(now - 3_600_000), notAfter: new Date(now + 3_600_000) } });
-    const body = {
-      certificate_signing_request: await createCertificateSigningRequest({ subjectName, keyPair }),
-      rpc_address: '127.0.0.1:1',
-      node_to_node_address: '127.0.0.1:2',
-      attestation: produceAttestation('virtual', keyPair.publicKey, measureCode(CODE_ROOT)),
-    };
-    const client = CocoClient.connect({ url: `https://${rpc}`, serviceCertificate, certificate, privateKey: privateKeyToPem(keyPair.privateKey), timeoutMs: 30_000 });
-    return new TestJoiner(nodeId, client, body);
-  }
-
-  ask(): Promise<CocoResponse> {
-    return this.client.post('/node/join', this.body);
-  }
-}
-
 interface JoinAnswer {
   readonly status?: string;
   readonly node_id?: string;
